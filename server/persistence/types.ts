@@ -1,0 +1,129 @@
+import type { ConversationId, MessageId, UserId } from '../../src/lib/domain/ids';
+import type { MemberKind, Role } from '../../src/lib/domain/roles';
+
+/**
+ * Storage behind the server. Async so that a networked engine (PostgreSQL, see the design's scale path)
+ * can implement it; the SQLite implementation answers synchronously inside the promises.
+ * One contract suite (persistence.contract.ts) runs against every implementation.
+ */
+export interface User {
+  id: UserId;
+  /** Lower-case login name; `null` for guests. */
+  username: string | null;
+  displayName: string;
+  kind: MemberKind;
+  createdAt: number;
+}
+
+export interface UserSecret {
+  user: User;
+  /** scrypt hash and per-user salt, both base64; `null` for guests. */
+  passwordHash: string | null;
+  salt: string | null;
+}
+
+export interface Session {
+  tokenHash: string;
+  userId: UserId;
+  expiresAt: number;
+}
+
+export interface Conversation {
+  id: ConversationId;
+  title: string;
+  ownerId: UserId;
+  createdAt: number;
+}
+
+export interface Membership {
+  conversationId: ConversationId;
+  userId: UserId;
+  role: Role;
+  joinedAt: number;
+}
+
+export interface Member extends Membership {
+  displayName: string;
+  username: string | null;
+  kind: MemberKind;
+}
+
+export interface ConversationSummary extends Conversation {
+  role: Role;
+  memberCount: number;
+}
+
+export interface Invite {
+  tokenHash: string;
+  conversationId: ConversationId;
+  createdBy: UserId;
+  createdAt: number;
+  expiresAt: number;
+}
+
+export interface ChatMessage {
+  id: MessageId;
+  conversationId: ConversationId;
+  /** Chat room key: `main` for the main room. */
+  room: string;
+  authorId: UserId;
+  authorName: string;
+  text: string;
+  createdAt: number;
+}
+
+export class UsernameTakenError extends Error {
+  constructor(username: string) {
+    super(`The username “${username}” is taken.`);
+    this.name = 'UsernameTakenError';
+  }
+}
+
+export interface Persistence {
+  createUser(input: {
+    id: UserId;
+    username: string | null;
+    displayName: string;
+    kind: MemberKind;
+    passwordHash: string | null;
+    salt: string | null;
+    createdAt: number;
+  }): Promise<User>;
+  getUser(id: UserId): Promise<User | null>;
+  getUserSecretByUsername(username: string): Promise<UserSecret | null>;
+
+  createSession(session: Session): Promise<void>;
+  getSession(tokenHash: string): Promise<Session | null>;
+  deleteSession(tokenHash: string): Promise<void>;
+
+  /** Creates the conversation and the owner's membership in one transaction. */
+  createConversation(conversation: Conversation): Promise<Conversation>;
+  getConversation(id: ConversationId): Promise<Conversation | null>;
+  listConversationsForUser(userId: UserId): Promise<ConversationSummary[]>;
+
+  /** Idempotent: an existing membership is returned unchanged. */
+  addMember(membership: Membership): Promise<{ membership: Membership; created: boolean }>;
+  getMembership(conversationId: ConversationId, userId: UserId): Promise<Membership | null>;
+  listMembers(conversationId: ConversationId): Promise<Member[]>;
+  setRole(conversationId: ConversationId, userId: UserId, role: Role): Promise<void>;
+
+  createInvite(invite: Invite): Promise<void>;
+  getInvite(tokenHash: string): Promise<Invite | null>;
+
+  /** Idempotent by message id: a retry returns the stored message with `inserted: false`. */
+  appendMessage(message: ChatMessage): Promise<{ message: ChatMessage; inserted: boolean }>;
+  listMessages(
+    conversationId: ConversationId,
+    room: string,
+    options?: { limit?: number; before?: number }
+  ): Promise<ChatMessage[]>;
+
+  /** Yjs update log of one document, oldest first. */
+  loadUpdates(docName: string): Promise<Uint8Array[]>;
+  /** Appends several updates in one transaction (the sync layer batches writes off the fan-out path). */
+  appendUpdates(docName: string, updates: Uint8Array[]): Promise<{ rowCount: number }>;
+  /** Replaces the whole log of a document by one merged update (compaction). */
+  replaceUpdates(docName: string, merged: Uint8Array): Promise<void>;
+
+  close(): Promise<void>;
+}

@@ -1,0 +1,64 @@
+import type { DocKind } from './docs';
+import type { MemberKind, Role } from './roles';
+import { isModerator } from './roles';
+
+/**
+ * Access of one connection to one document (SPEC R10–R12). Decided when a connection opens and
+ * again whenever the member's role changes; the server and the UI both use this function.
+ */
+export type Access = 'none' | 'read' | 'write';
+
+export function decideDocAccess({ role, kind }: { role: Role | null; kind: DocKind }): Access {
+  if (role === null) return 'none';
+  switch (kind) {
+    case 'control':
+      return isModerator(role) ? 'write' : 'read';
+    case 'meta':
+    case 'chat':
+      // Written by the server alone: what members do there arrives as checked intents.
+      return 'read';
+  }
+}
+
+export type RoleChangeDecision = { ok: true } | { ok: false; status: 403 | 409; reason: string };
+
+/** Who may make whom a moderator or a participant (SPEC R4, R5). */
+export function decideRoleChange({
+  actorRole,
+  targetRole,
+  targetKind,
+  newRole
+}: {
+  actorRole: Role | null;
+  targetRole: Role;
+  targetKind: MemberKind;
+  newRole: 'moderator' | 'participant';
+}): RoleChangeDecision {
+  if (!isModerator(actorRole)) {
+    return { ok: false, status: 403, reason: 'Only owners and moderators can change roles.' };
+  }
+  if (targetRole === 'owner') {
+    return { ok: false, status: 403, reason: 'The owner’s role cannot be changed.' };
+  }
+  if (targetKind === 'guest') {
+    return {
+      ok: false,
+      status: 403,
+      reason: 'Guests cannot become moderators. Ask them to join with an account.'
+    };
+  }
+  if (targetRole === newRole) {
+    return { ok: false, status: 409, reason: `This member already is a ${newRole}.` };
+  }
+  return { ok: true };
+}
+
+/** Who may create invite links (SPEC R6). */
+export function mayInvite(role: Role | null): boolean {
+  return isModerator(role);
+}
+
+/** Who may post in the main chat (SPEC R20). */
+export function mayPostChat(role: Role | null): boolean {
+  return role !== null;
+}
