@@ -1,0 +1,90 @@
+import { describe, expect, it } from 'vitest';
+import { decideDocAccess, decideRoleChange, mayInvite, mayPostChat } from './policy';
+import type { DocKind } from './docs';
+import type { Role } from './roles';
+
+describe('decideDocAccess', () => {
+  // R11: the whole table, so a change to any cell is a deliberate, reviewed change.
+  const table: Array<[Role | null, DocKind, ReturnType<typeof decideDocAccess>]> = [
+    ['owner', 'control', 'write'],
+    ['moderator', 'control', 'write'],
+    ['participant', 'control', 'read'],
+    ['guest', 'control', 'read'],
+    [null, 'control', 'none'],
+    ['owner', 'meta', 'read'],
+    ['moderator', 'meta', 'read'],
+    ['participant', 'meta', 'read'],
+    ['guest', 'meta', 'read'],
+    [null, 'meta', 'none'],
+    ['owner', 'chat', 'read'],
+    ['moderator', 'chat', 'read'],
+    ['participant', 'chat', 'read'],
+    ['guest', 'chat', 'read'],
+    [null, 'chat', 'none']
+  ];
+  it.each(table)('R11: %s on %s → %s', (role, kind, expected) => {
+    expect(decideDocAccess({ role, kind })).toBe(expected);
+  });
+});
+
+describe('decideRoleChange', () => {
+  it('R4: owners and moderators promote a participant', () => {
+    for (const actorRole of ['owner', 'moderator'] as const) {
+      expect(
+        decideRoleChange({ actorRole, targetRole: 'participant', targetKind: 'account', newRole: 'moderator' })
+      ).toEqual({ ok: true });
+    }
+  });
+
+  it('R4: owners and moderators demote a moderator', () => {
+    expect(
+      decideRoleChange({
+        actorRole: 'moderator',
+        targetRole: 'moderator',
+        targetKind: 'account',
+        newRole: 'participant'
+      })
+    ).toEqual({ ok: true });
+  });
+
+  it('R4: participants, guests and non-members may not change roles', () => {
+    for (const actorRole of ['participant', 'guest', null] as const) {
+      const decision = decideRoleChange({
+        actorRole,
+        targetRole: 'participant',
+        targetKind: 'account',
+        newRole: 'moderator'
+      });
+      expect(decision).toMatchObject({ ok: false, status: 403 });
+    }
+  });
+
+  it('R5: the owner cannot be demoted, guests cannot be promoted, same role is a conflict', () => {
+    expect(
+      decideRoleChange({ actorRole: 'moderator', targetRole: 'owner', targetKind: 'account', newRole: 'participant' })
+    ).toMatchObject({ ok: false, status: 403 });
+    expect(
+      decideRoleChange({ actorRole: 'owner', targetRole: 'guest', targetKind: 'guest', newRole: 'moderator' })
+    ).toMatchObject({ ok: false, status: 403 });
+    expect(
+      decideRoleChange({ actorRole: 'owner', targetRole: 'moderator', targetKind: 'account', newRole: 'moderator' })
+    ).toMatchObject({ ok: false, status: 409 });
+  });
+});
+
+describe('invites and chat', () => {
+  it('R6: only moderators invite', () => {
+    expect([mayInvite('owner'), mayInvite('moderator'), mayInvite('participant'), mayInvite('guest'), mayInvite(null)]).toEqual(
+      [true, true, false, false, false]
+    );
+  });
+
+  it('R20: every member may post, non-members may not', () => {
+    expect([mayPostChat('owner'), mayPostChat('participant'), mayPostChat('guest'), mayPostChat(null)]).toEqual([
+      true,
+      true,
+      true,
+      false
+    ]);
+  });
+});
