@@ -1,0 +1,142 @@
+import { mkdir } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { createAuth } from './auth/index';
+import { createOriginCheck } from './http/origin';
+import { createRouter } from './http/router';
+import { createRoutes } from './http/routes';
+import { createSqlitePersistence } from './persistence/sqlite';
+import type { Persistence } from './persistence/types';
+import { createSyncServer } from './sync/index';
+import type { SyncServer } from './sync/types';
+
+/** The SvelteKit adapter-node handler, or any middleware of the same shape. */
+export type AppHandler = (req: IncomingMessage, res: ServerResponse, next: () => void) => void;
+
+export interface StartServerOptions {
+  /** 0 picks a free port (tests). Default 3000. */
+  port?: number;
+  /** Default `0.0.0.0`. */
+  host?: string;
+  /** Folder of the SQLite file; created when missing. */
+  dataDir: string;
+  /** Origins besides the server's own that may make state-changing requests and open sockets. */
+  allowedOrigins?: string[];
+  /** Serves everything that is not `/api/*` or a `/ws/*` upgrade. */
+  appHandler?: AppHandler;
+  /** Base of invite links; the request's own origin when unset. */
+  publicUrl?: string;
+  sync?: { idleUnloadMs?: number; compactAfterRows?: number };
+  /** Clock for expiry decisions (sessions, invites) and timestamps; tests move it forward. */
+  now?: () => number;
+}
+
+export interface RunningServer {
+  /** `http://<host>:<port>`, with a wildcard host shown as `localhost`. */
+  url: string;
+  port: number;
+  persistence: Persistence;
+  sync: SyncServer;
+  /** Stops accepting, flushes pending document writes, closes every connection, then the database. */
+  close(): Promise<void>;
+}
+
+function displayHost(host: string): string {
+  if (host === '0.0.0.0' || host === '::' || host === '') return 'localhost';
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+function notFound(res: ServerResponse): void {
+  if (res.headersSent) return;
+  res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('Not found.\n');
+}
+
+/** The composition root: one HTTP server for the app, the REST API (`/api/*`) and the sync sockets (`/ws/*`). */
+export async function startServer(options: StartServerOptions): Promise<RunningServer> {
+  const host = options.host ?? '0.0.0.0';
+  const now = options.now ?? Date.now;
+  await mkdir(options.dataDir, { recursive: true });
+  const persistence = createSqlitePersistence({ filename: join(options.dataDir, 'parley.sqlite') });
+  const auth = createAuth({ persistence, now });
+  const isAllowedOrigin = createOriginCheck({ allowedOrigins: options.allowedOrigins });
+  const sync = createSyncServer({
+    persistence,
+    identify: auth.identify,
+    isAllowedOrigin,
+    idleUnloadMs: options.sync?.idleUnloadMs,
+    compactAfterRows: options.sync?.compactAfterRows
+  });
+  const api = createRouter({
+    routes: createRoutes({ persistence, auth, sync, now, publicUrl: options.publicUrl }),
+    isAllowedOrigin
+  });
+
+  const server = createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (path === '/api' || path.startsWith('/api/')) {
+      void api(req, res);
+      return;
+    }
+    if (!options.appHandler) {
+      notFound(res);
+      return;
+    }
+    try {
+      options.appHandler(req, res, () => notFound(res));
+    } catch (error) {
+      console.error('App handler failed for', req.url, error);
+      if (!res.headersSent) res.writeHead(500).end();
+    }
+  });
+
+  server.on('upgrade', (req, socket, head) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (path.startsWith('/ws/')) {
+      sync.handleUpgrade(req, socket, head);
+      return;
+    }
+    socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    socket.destroy();
+  });
+
+  // A broken client connection must not take the process down.
+  server.on('clientError', (_error, socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+    else socket.destroy();
+  });
+
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(options.port ?? 3000, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  } catch (error) {
+    await sync.close();
+    await persistence.close();
+    throw error;
+  }
+
+  const port = (server.address() as AddressInfo).port;
+  let closing: Promise<void> | undefined;
+
+  return {
+    url: `http://${displayHost(host)}:${port}`,
+    port,
+    persistence,
+    sync,
+    close() {
+      closing ??= (async () => {
+        const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+        await sync.close();
+        server.closeAllConnections();
+        await stopped;
+        await persistence.close();
+      })();
+      return closing;
+    }
+  };
+}
