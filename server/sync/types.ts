@@ -3,6 +3,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { ConversationId, UserId } from '../../src/lib/domain/ids';
 import type { MemberKind } from '../../src/lib/domain/roles';
+import type { Persistence } from '../persistence/types';
 
 /** Who opened a request or connection, as established from the session or guest cookie. */
 export interface Identity {
@@ -39,4 +40,23 @@ export interface SyncServer {
   stats(): { loadedDocs: number; connections: number };
   /** Flushes pending writes and closes every connection. */
   close(): Promise<void>;
+}
+
+/** Options of `createSyncServer` (server/sync/index.ts). */
+export interface SyncServerOptions {
+  persistence: Persistence;
+  /** The member behind an upgrade request, from its session or guest cookie; `null` answers 401. */
+  identify: (req: IncomingMessage) => Promise<Identity | null>;
+  /** `false` answers 403 (cross-site WebSocket hijacking: browsers send cookies with any origin). */
+  isAllowedOrigin: (req: IncomingMessage) => boolean;
+  /** Delay before a document with no connection is unloaded (SPEC R15). Default 30 s. */
+  idleUnloadMs?: number;
+  /** Larger incoming messages close the connection with 1009 (SPEC R16). Default 1 MiB. */
+  maxMessageBytes?: number;
+  /** Rows of a document's update log after which it is compacted (SPEC R17). Default 300. */
+  compactAfterRows?: number;
+  /** Keepalive ping period; a socket that missed one pong by the next ping is terminated. Default 30 s. */
+  pingIntervalMs?: number;
+  /** Where unexpected server-side failures are reported. Default `console.error`. */
+  onError?: (error: unknown, context: string) => void;
 }

@@ -1,0 +1,259 @@
+/**
+ * Parley's y-websocket server: the stock protocol (y-protocols sync + awareness) with per-connection
+ * access (SPEC R11–R14), loading before the first sync step and idle unloading (R15), size and shape
+ * limits (R16) and a batched, compacted update log (R17).
+ *
+ * Module map: `upgrade` admits or refuses the HTTP upgrade; `docManager` loads and unloads
+ * `sharedDoc`s, which fan out and log updates; `messages` handles one frame of one `connection`.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, WebSocket, type RawData } from 'ws';
+import type * as Y from 'yjs';
+import { parseDocName } from '../../src/lib/domain/docs';
+import type { ConversationId, UserId } from '../../src/lib/domain/ids';
+import { decideDocAccess } from '../../src/lib/domain/policy';
+import { Connection } from './connection';
+import { DocManager } from './docManager';
+import { handleFrame } from './messages';
+import { encodeSyncStep1 } from './protocol';
+import type { SharedDoc } from './sharedDoc';
+import { CLOSE, type SyncServer, type SyncServerOptions } from './types';
+import { admitUpgrade, rejectUpgrade, type Admission } from './upgrade';
+
+export type { SyncServer, SyncServerOptions, Identity } from './types';
+export { CLOSE } from './types';
+
+/** Close codes outside `CLOSE` that the stock client treats as transient (it reconnects). */
+const CLOSE_INTERNAL_ERROR = 1011;
+const CLOSE_TRY_AGAIN_LATER = 1013;
+/** How long shutdown waits for clients to answer the close frame before cutting their sockets. */
+const CLOSE_GRACE_MS = 1_000;
+
+export function createSyncServer(options: SyncServerOptions): SyncServer {
+  const { persistence, identify, isAllowedOrigin } = options;
+  const maxMessageBytes = options.maxMessageBytes ?? 1024 * 1024;
+  const onError =
+    options.onError ?? ((error: unknown, context: string) => console.error(`[sync] ${context}:`, error));
+
+  // maxPayload makes `ws` itself refuse an oversize message with 1009 before buffering it whole.
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: maxMessageBytes,
+    perMessageDeflate: false,
+    clientTracking: false
+  });
+  const docs = new DocManager({
+    persistence,
+    idleUnloadMs: options.idleUnloadMs ?? 30_000,
+    compactAfterRows: options.compactAfterRows ?? 300,
+    onError
+  });
+  const connections = new Set<Connection>();
+  // A role change that lands while an upgrade is between its membership read and its connection
+  // would leave that connection with the old access; these let `accept` notice and re-decide.
+  let revisionClock = 0;
+  const lastRevised = new Map<string, number>();
+  const revisionKey = (conversationId: string, userId: string) => `${conversationId}\u0000${userId}`;
+  let closing: Promise<void> | null = null;
+
+  const keepalive = setInterval(() => {
+    for (const conn of connections) {
+      if (!conn.isAlive) {
+        conn.ws.terminate();
+        continue;
+      }
+      conn.isAlive = false;
+      try {
+        conn.ws.ping();
+      } catch {
+        conn.ws.terminate();
+      }
+    }
+  }, options.pingIntervalMs ?? 30_000);
+  keepalive.unref();
+
+  function handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    // Until `ws` owns the socket, a reset by the client must not become an uncaught 'error'.
+    const onSocketError = () => socket.destroy();
+    socket.on('error', onSocketError);
+    if (closing) {
+      rejectUpgrade(socket, 503, 'The server is shutting down; try again in a moment.');
+      return;
+    }
+    const seenRevision = revisionClock;
+    admitUpgrade(req, { persistence, identify, isAllowedOrigin })
+      .then((admission) => {
+        if (!admission.ok) {
+          rejectUpgrade(socket, admission.status, admission.sentence);
+          return;
+        }
+        if (closing) {
+          rejectUpgrade(socket, 503, 'The server is shutting down; try again in a moment.');
+          return;
+        }
+        socket.off('error', onSocketError);
+        wss.handleUpgrade(req, socket, head, (ws) => accept(ws, admission, seenRevision));
+      })
+      .catch((error: unknown) => {
+        onError(error, 'admitting a WebSocket upgrade');
+        rejectUpgrade(socket, 500, 'The server could not open this document; try again.');
+      });
+  }
+
+  function accept(ws: WebSocket, admission: Admission & { ok: true }, seenRevision: number): void {
+    const conn = new Connection({
+      ws,
+      identity: admission.identity,
+      docName: admission.docName,
+      ref: admission.ref,
+      access: admission.access
+    });
+    if (closing) {
+      conn.close(CLOSE.goingAway, 'The server is shutting down.');
+      return;
+    }
+    connections.add(conn);
+    const shared = docs.open(admission.docName);
+    shared.connections.add(conn);
+
+    ws.on('pong', () => {
+      conn.isAlive = true;
+    });
+    // `ws` reports protocol violations and oversize messages here and closes the socket itself
+    // (1002, 1009, …); the 'close' handler below does the cleanup.
+    ws.on('error', () => {});
+    ws.on('close', () => {
+      connections.delete(conn);
+      shared.removeConnection(conn);
+      docs.release(shared);
+    });
+    ws.on('message', (data: RawData, isBinary: boolean) => {
+      try {
+        if (conn.isClosed) return;
+        if (!isBinary) {
+          conn.close(CLOSE.unsupportedData, 'Text frames are not part of the y-websocket protocol.');
+          return;
+        }
+        const frame = toUint8Array(data);
+        if (conn.earlyFrames !== null) {
+          if (!conn.holdEarlyFrame(frame)) {
+            conn.close(CLOSE_TRY_AGAIN_LATER, 'Too many messages before the document was loaded.');
+          }
+          return;
+        }
+        handleFrame(shared, conn, frame);
+      } catch (error) {
+        onError(error, `handling a message on ${conn.docName}`);
+        conn.close(CLOSE_INTERNAL_ERROR, 'The server failed on this message.');
+      }
+    });
+
+    shared.whenLoaded.then(
+      () => greet(shared, conn),
+      () => conn.close(CLOSE_INTERNAL_ERROR, 'The document could not be loaded; reconnecting.')
+    );
+
+    const key = revisionKey(admission.ref.conversationId, admission.identity.userId);
+    if ((lastRevised.get(key) ?? 0) > seenRevision) {
+      redecide([conn], admission.ref.conversationId, admission.identity.userId).catch((error: unknown) =>
+        onError(error, 're-deciding access of a new connection')
+      );
+    }
+  }
+
+  /** First words once the document is loaded (SPEC R15), then the frames that waited for it. */
+  function greet(shared: SharedDoc, conn: Connection): void {
+    try {
+      if (conn.isClosed) return;
+      conn.send(encodeSyncStep1(shared.doc));
+      const awareness = shared.encodeAllAwareness();
+      if (awareness) conn.send(awareness);
+      const early = conn.earlyFrames ?? [];
+      conn.earlyFrames = null;
+      for (const frame of early) handleFrame(shared, conn, frame);
+    } catch (error) {
+      onError(error, `greeting a connection on ${conn.docName}`);
+      conn.close(CLOSE_INTERNAL_ERROR, 'The server failed to start syncing.');
+    }
+  }
+
+  async function redecide(affected: Connection[], conversationId: ConversationId, userId: UserId) {
+    const membership = await persistence.getMembership(conversationId, userId);
+    for (const conn of affected) {
+      const access = decideDocAccess({ role: membership?.role ?? null, kind: conn.ref.kind });
+      if (access === 'none') {
+        conn.close(CLOSE.accessRevoked, 'You are no longer a member of this conversation.');
+      } else {
+        conn.access = access;
+      }
+    }
+  }
+
+  async function reviseAccess(conversationId: ConversationId, userId: UserId): Promise<void> {
+    lastRevised.set(revisionKey(conversationId, userId), ++revisionClock);
+    const affected = [...connections].filter(
+      (conn) => conn.ref.conversationId === conversationId && conn.identity.userId === userId
+    );
+    if (affected.length > 0) await redecide(affected, conversationId, userId);
+  }
+
+  async function writeAsServer(docName: string, change: (doc: Y.Doc) => void): Promise<void> {
+    if (closing) throw new Error('The sync server is closed; the change was not written.');
+    if (!parseDocName(docName)) throw new Error(`“${docName}” is not a Parley document name.`);
+    const shared = docs.open(docName);
+    // Pinned so that an idle unload cannot destroy the document between its load and the change.
+    shared.pins++;
+    try {
+      await shared.whenLoaded;
+      shared.doc.transact(() => change(shared.doc), 'server');
+    } finally {
+      shared.pins--;
+      docs.release(shared);
+    }
+  }
+
+  async function shutDown(): Promise<void> {
+    clearInterval(keepalive);
+    const open = [...connections];
+    for (const conn of open) conn.close(CLOSE.goingAway, 'The server is restarting.');
+    await docs.unloadAll();
+    await waitForClosed(open, CLOSE_GRACE_MS);
+    await new Promise<void>((resolve) => wss.close(() => resolve()));
+  }
+
+  return {
+    handleUpgrade,
+    writeAsServer,
+    reviseAccess,
+    stats: () => ({ loadedDocs: docs.size, connections: connections.size }),
+    close() {
+      closing ??= shutDown();
+      return closing;
+    }
+  };
+}
+
+function toUint8Array(data: RawData): Uint8Array {
+  if (Array.isArray(data)) return Buffer.concat(data);
+  if (data instanceof ArrayBuffer) return new Uint8Array(data);
+  return data;
+}
+
+/** Waits for the sockets to finish their closing handshake; cuts the ones that do not in time. */
+async function waitForClosed(conns: Connection[], graceMs: number): Promise<void> {
+  const pending = conns.filter((conn) => conn.ws.readyState !== WebSocket.CLOSED);
+  if (pending.length === 0) return;
+  let timer: NodeJS.Timeout | undefined;
+  const allClosed = Promise.all(
+    pending.map((conn) => new Promise<void>((resolve) => conn.ws.once('close', () => resolve())))
+  );
+  const graceOver = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, graceMs);
+  });
+  await Promise.race([allClosed, graceOver]);
+  clearTimeout(timer);
+  for (const conn of pending) {
+    if (conn.ws.readyState !== WebSocket.CLOSED) conn.ws.terminate();
+  }
+}

@@ -1,0 +1,80 @@
+/**
+ * The gate in front of the WebSocket upgrade (SPEC R13): every refusal is a plain HTTP answer written to
+ * the raw socket, before the protocol switches, so no Yjs message ever flows to someone refused.
+ */
+import { STATUS_CODES, type IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { DocRef } from '../../src/lib/domain/docs';
+import { getDocName, parseDocName } from '../../src/lib/domain/docs';
+import type { Access } from '../../src/lib/domain/policy';
+import { decideDocAccess } from '../../src/lib/domain/policy';
+import type { Persistence } from '../persistence/types';
+import type { Identity } from './types';
+
+export const WS_PATH_PREFIX = '/ws/';
+
+export type Admission =
+  | { ok: true; identity: Identity; docName: string; ref: DocRef; access: Exclude<Access, 'none'> }
+  | { ok: false; status: 401 | 403 | 404; sentence: string };
+
+/**
+ * The document name in `/ws/<docName>?…`, percent-decoded; `null` when the path is not ours or cannot
+ * be decoded. The stock client appends the name unencoded, so its slashes arrive as path separators.
+ */
+export function getDocNameFromUrl(url: string | undefined): string | null {
+  if (!url) return null;
+  const path = url.split('?', 1)[0].split('#', 1)[0];
+  if (!path.startsWith(WS_PATH_PREFIX)) return null;
+  try {
+    return decodeURIComponent(path.slice(WS_PATH_PREFIX.length));
+  } catch {
+    return null;
+  }
+}
+
+export async function admitUpgrade(
+  req: IncomingMessage,
+  options: {
+    persistence: Persistence;
+    identify: (req: IncomingMessage) => Promise<Identity | null>;
+    isAllowedOrigin: (req: IncomingMessage) => boolean;
+  }
+): Promise<Admission> {
+  if (!options.isAllowedOrigin(req)) {
+    return { ok: false, status: 403, sentence: 'This page’s origin may not open Parley documents.' };
+  }
+  const identity = await options.identify(req);
+  if (!identity) {
+    return { ok: false, status: 401, sentence: 'Sign in or join as a guest before opening this document.' };
+  }
+  const name = getDocNameFromUrl(req.url);
+  const ref = name === null ? null : parseDocName(name);
+  if (!ref) {
+    return { ok: false, status: 404, sentence: 'There is no such document.' };
+  }
+  const conversation = await options.persistence.getConversation(ref.conversationId);
+  if (!conversation) {
+    return { ok: false, status: 404, sentence: 'This conversation does not exist.' };
+  }
+  const membership = await options.persistence.getMembership(ref.conversationId, identity.userId);
+  const access = decideDocAccess({ role: membership?.role ?? null, kind: ref.kind });
+  if (access === 'none') {
+    return { ok: false, status: 403, sentence: 'Only members of this conversation may open its documents.' };
+  }
+  return { ok: true, identity, docName: getDocName(ref), ref, access };
+}
+
+/** Answers the upgrade request with a plain HTTP error and closes the socket once it is written. */
+export function rejectUpgrade(socket: Duplex, status: number, sentence: string): void {
+  if (socket.destroyed) return;
+  const body = Buffer.from(sentence + '\n');
+  socket.once('finish', () => socket.destroy());
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\n` +
+      'Connection: close\r\n' +
+      'Content-Type: text/plain; charset=utf-8\r\n' +
+      `Content-Length: ${body.length}\r\n` +
+      '\r\n' +
+      body.toString('utf8')
+  );
+}
