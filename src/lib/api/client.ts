@@ -1,0 +1,190 @@
+import type { Pathname } from '$app/types';
+import type {
+  AssignableRole,
+  ChatMessage,
+  Conversation,
+  ConversationDetails,
+  ConversationSummary,
+  CreatedInvite,
+  GuestJoinResult,
+  InviteInfo,
+  JoinResult,
+  Member,
+  User
+} from './types';
+
+/**
+ * A failed REST call. `status` is the HTTP status, or 0 when the server could not be reached at all
+ * (offline, server down): callers decide from it whether retrying can help.
+ */
+export class ApiError extends Error {
+  readonly status: number;
+  constructor(status: number, message: string) {
+    super(message);
+    this.name = 'ApiError';
+    this.status = status;
+  }
+
+  /** 4xx answers are the server's final word on that request; retrying the same request cannot help. */
+  get isFinal(): boolean {
+    return this.status >= 400 && this.status < 500 && this.status !== 408 && this.status !== 429;
+  }
+}
+
+export const UNREACHABLE_MESSAGE = 'Cannot reach the server. Check your connection and try again.';
+
+export function isApiError(value: unknown): value is ApiError {
+  return value instanceof ApiError;
+}
+
+/** The sentence to show for any error thrown by a call below. */
+export function getErrorMessage(error: unknown): string {
+  if (error instanceof ApiError) return error.message;
+  if (error instanceof Error && error.message) return error.message;
+  return 'Something went wrong. Try again.';
+}
+
+type Fetch = typeof fetch;
+
+/**
+ * One JSON request. Cookies carry the identity (API.md), so every call is same-origin with credentials;
+ * the server's `{ error }` sentence becomes the ApiError message so forms can show it as is.
+ */
+export async function request<T>(
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE',
+  path: string,
+  body?: unknown,
+  fetchImpl: Fetch = fetch
+): Promise<T> {
+  let response: Response;
+  try {
+    response = await fetchImpl(path, {
+      method,
+      credentials: 'same-origin',
+      headers:
+        body === undefined
+          ? { accept: 'application/json' }
+          : { 'content-type': 'application/json', accept: 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body)
+    });
+  } catch {
+    throw new ApiError(0, UNREACHABLE_MESSAGE);
+  }
+  if (response.status === 204) return undefined as T;
+  const payload: unknown = await response.json().catch(() => null);
+  if (!response.ok) {
+    const message =
+      payload && typeof payload === 'object' && typeof (payload as { error?: unknown }).error === 'string'
+        ? (payload as { error: string }).error
+        : response.status >= 500
+          ? 'The server had a problem. Try again in a moment.'
+          : `The request failed (${response.status}).`;
+    throw new ApiError(response.status, message);
+  }
+  return payload as T;
+}
+
+const enc = encodeURIComponent;
+
+export const api = {
+  async signUp(input: { username: string; password: string; displayName?: string }): Promise<User> {
+    return (await request<{ user: User }>('POST', '/api/auth/signup', input)).user;
+  },
+  async signIn(input: { username: string; password: string }): Promise<User> {
+    return (await request<{ user: User }>('POST', '/api/auth/signin', input)).user;
+  },
+  async signOut(): Promise<void> {
+    await request<void>('POST', '/api/auth/signout');
+  },
+  /**
+   * The caller, or `null` when signed out (401). When the server cannot be reached, the last known user
+   * is returned so the app still opens from its IndexedDB copies (local-first).
+   */
+  async getMe(): Promise<User | null> {
+    try {
+      const user = (await request<{ user: User }>('GET', '/api/me')).user;
+      rememberUser(user);
+      return user;
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 401) {
+        rememberUser(null);
+        return null;
+      }
+      const remembered = error instanceof ApiError && error.status === 0 ? getRememberedUser() : null;
+      if (remembered) return remembered;
+      throw error;
+    }
+  },
+  async listConversations(): Promise<ConversationSummary[]> {
+    return (await request<{ conversations: ConversationSummary[] }>('GET', '/api/conversations'))
+      .conversations;
+  },
+  async createConversation(input: { title: string }): Promise<Conversation> {
+    return (await request<{ conversation: Conversation }>('POST', '/api/conversations', input)).conversation;
+  },
+  async getConversation(id: string): Promise<ConversationDetails> {
+    return request<ConversationDetails>('GET', `/api/conversations/${enc(id)}`);
+  },
+  async createInvite(conversationId: string): Promise<CreatedInvite> {
+    return request<CreatedInvite>('POST', `/api/conversations/${enc(conversationId)}/invites`);
+  },
+  async getInvite(token: string): Promise<InviteInfo> {
+    return request<InviteInfo>('GET', `/api/invites/${enc(token)}`);
+  },
+  async joinInvite(token: string): Promise<JoinResult> {
+    return request<JoinResult>('POST', `/api/invites/${enc(token)}/join`);
+  },
+  async joinAsGuest(token: string, input: { displayName: string }): Promise<GuestJoinResult> {
+    return request<GuestJoinResult>('POST', `/api/invites/${enc(token)}/guest`, input);
+  },
+  async setRole(input: { conversationId: string; userId: string; role: AssignableRole }): Promise<Member> {
+    const path = `/api/conversations/${enc(input.conversationId)}/members/${enc(input.userId)}/role`;
+    return (await request<{ member: Member }>('PUT', path, { role: input.role })).member;
+  },
+  async postMessage(input: { conversationId: string; id: string; text: string }): Promise<ChatMessage> {
+    const path = `/api/conversations/${enc(input.conversationId)}/messages`;
+    return (await request<{ message: ChatMessage }>('POST', path, { id: input.id, text: input.text }))
+      .message;
+  }
+};
+
+/** Query keys in one place so mutations invalidate exactly what they change. */
+export const queryKeys = {
+  me: ['me'] as const,
+  conversations: ['conversations'] as const,
+  conversation: (id: string) => ['conversation', id] as const,
+  invite: (token: string) => ['invite', token] as const
+};
+
+/**
+ * `?next=` targets are followed only when they are paths on this origin, so a crafted link cannot send
+ * someone elsewhere after signing in.
+ */
+export function getSafeNext(value: string | null | undefined): Pathname {
+  if (!value || !value.startsWith('/') || value.startsWith('//') || value.startsWith('/\\')) return '/';
+  // Any same-origin path is fine here: a wrong one lands on the app's own "not found" page.
+  return value as Pathname;
+}
+
+const LAST_USER_KEY = 'parley:lastUser';
+
+/** Kept so an offline reload knows whose IndexedDB copies to open; cleared on sign-out. */
+export function rememberUser(user: User | null): void {
+  if (typeof localStorage === 'undefined') return;
+  try {
+    if (user) localStorage.setItem(LAST_USER_KEY, JSON.stringify(user));
+    else localStorage.removeItem(LAST_USER_KEY);
+  } catch {
+    // Storage may be unavailable (private mode, quota); offline start is a convenience, not a must.
+  }
+}
+
+function getRememberedUser(): User | null {
+  if (typeof localStorage === 'undefined') return null;
+  try {
+    const raw = localStorage.getItem(LAST_USER_KEY);
+    return raw ? (JSON.parse(raw) as User) : null;
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,79 @@
+import { getDocName } from '../domain/docs';
+import { asConversationId } from '../domain/ids';
+import { openDoc, type DocConnection, type FinalClose } from '../sync/openDoc';
+import { getOutbox, type Outbox } from '../sync/outbox';
+import { ChatState } from './chat.svelte';
+import { ConnectionState } from './connection.svelte';
+import { MembersState } from './members.svelte';
+
+/**
+ * Everything live on a conversation page: its meta and main-chat documents, and the states derived from
+ * them. Opened when the page knows who is signed in; `destroy()` when leaving.
+ */
+export class ConversationSession {
+  members = $state<MembersState | null>(null);
+  chat = $state<ChatState | null>(null);
+  connection = $state<ConnectionState | null>(null);
+  /** The first final close of any document (e.g. 4401 after removal). */
+  closed = $state<FinalClose | null>(null);
+  error = $state<string | null>(null);
+  readonly outbox: Outbox;
+
+  #docs: DocConnection[] = [];
+  #cleanups: (() => void)[] = [];
+  #destroyed = false;
+
+  constructor({
+    conversationId,
+    me
+  }: {
+    conversationId: string;
+    me: { userId: string; displayName: string };
+  }) {
+    this.outbox = getOutbox(me.userId);
+    void this.#open(conversationId, me);
+  }
+
+  async #open(conversationId: string, me: { userId: string; displayName: string }): Promise<void> {
+    const id = asConversationId(conversationId);
+    try {
+      const docs = await Promise.all([
+        openDoc({ docName: getDocName({ conversationId: id, kind: 'meta' }), userId: me.userId }),
+        openDoc({ docName: getDocName({ conversationId: id, kind: 'chat' }), userId: me.userId })
+      ]);
+      if (this.#destroyed) {
+        await Promise.all(docs.map((d) => d.destroy()));
+        return;
+      }
+      this.#docs = docs;
+      const [meta, chat] = docs;
+      this.members = new MembersState(meta.doc);
+      this.chat = new ChatState({ doc: chat.doc, outbox: this.outbox, conversationId, me });
+      this.connection = new ConnectionState({ docs, outbox: this.outbox });
+      for (const d of docs) {
+        let wasConnected = d.status === 'connected';
+        this.#cleanups.push(
+          d.subscribe(() => {
+            if (d.closed && !this.closed) this.closed = d.closed;
+            const connected = d.status === 'connected';
+            // A socket that comes back means the server is reachable again: stop waiting out the backoff.
+            if (connected && !wasConnected) this.outbox.kick();
+            wasConnected = connected;
+          })
+        );
+      }
+    } catch (error) {
+      this.error = error instanceof Error ? error.message : String(error);
+    }
+  }
+
+  destroy(): void {
+    this.#destroyed = true;
+    for (const off of this.#cleanups) off();
+    this.members?.destroy();
+    this.chat?.destroy();
+    this.connection?.destroy();
+    for (const d of this.#docs) void d.destroy();
+    this.#docs = [];
+  }
+}

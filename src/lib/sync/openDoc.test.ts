@@ -1,0 +1,21 @@
+import { describe, expect, it } from 'vitest';
+import { describeClose, getLocalDbName, getSyncUrl } from './openDoc';
+
+describe('openDoc helpers', () => {
+  it('R12, R14: explains the final close codes in words', () => {
+    expect(describeClose(4403)).toBe('Your changes to this document were refused: you can only read it.');
+    expect(describeClose(4401)).toBe('You are no longer a member of this conversation.');
+    expect(describeClose(4499)).toContain('4499');
+  });
+
+  it('R18: keeps each user’s copy of a document in its own IndexedDB database', () => {
+    expect(getLocalDbName({ userId: 'alice123', docName: 'conversation/abcdefgh/meta' })).toBe(
+      'parley:alice123:conversation/abcdefgh/meta'
+    );
+  });
+
+  it('uses wss on https pages', () => {
+    expect(getSyncUrl({ protocol: 'https:', host: 'parley.example' })).toBe('wss://parley.example/ws');
+    expect(getSyncUrl({ protocol: 'http:', host: 'localhost:3000' })).toBe('ws://localhost:3000/ws');
+  });
+});

@@ -1,0 +1,154 @@
+import * as Y from 'yjs';
+import { IndexeddbPersistence } from 'y-indexeddb';
+import { WebsocketProvider } from 'y-websocket';
+
+export type ProviderStatus = 'connecting' | 'connected' | 'disconnected';
+
+/** A final close from the server (codes 4400–4499: the client stops reconnecting). */
+export interface FinalClose {
+  code: number;
+  reason: string;
+  /** What happened, as a sentence for the user. */
+  message: string;
+}
+
+/** One opened document: local copy first, then the live connection (SPEC R18). */
+export interface DocConnection {
+  readonly docName: string;
+  readonly doc: Y.Doc;
+  readonly status: ProviderStatus;
+  /** The server's state has been received since the last connect. */
+  readonly synced: boolean;
+  readonly closed: FinalClose | null;
+  /** Called after any change of `status`, `synced` or `closed`; returns the unsubscribe function. */
+  subscribe(listener: () => void): () => void;
+  destroy(): Promise<void>;
+}
+
+/** Close codes the server uses (server/sync/types.ts), as sentences a member can act on. */
+export function describeClose(code: number): string {
+  switch (code) {
+    case 4401:
+      return 'You are no longer a member of this conversation.';
+    case 4403:
+      return 'Your changes to this document were refused: you can only read it.';
+    case 4400:
+      return 'The server could not read what this page sent. Reload the page to reconnect.';
+    case 4404:
+      return 'This document no longer exists.';
+    default:
+      return `The server ended the connection (code ${code}). Reload the page to reconnect.`;
+  }
+}
+
+export function getSyncUrl(loc: Pick<Location, 'protocol' | 'host'> = location): string {
+  return `${loc.protocol === 'https:' ? 'wss' : 'ws'}://${loc.host}/ws`;
+}
+
+/** The IndexedDB database of one document, per signed-in user so accounts sharing a browser never mix. */
+export function getLocalDbName({ userId, docName }: { userId: string; docName: string }): string {
+  return `parley:${userId}:${docName}`;
+}
+
+export interface OpenDocOptions {
+  docName: string;
+  userId: string;
+  /** Defaults to `/ws` on this page's host. */
+  url?: string;
+  /** Skip the IndexedDB copy (Node tests without IndexedDB). */
+  persist?: boolean;
+  WebSocketPolyfill?: typeof WebSocket;
+}
+
+/**
+ * Opens a document: loads the IndexedDB copy and waits for it, so the page shows the last known state
+ * even when the server is down, and only then connects, so the first sync step already carries the local
+ * state and the server sends just what is missing.
+ */
+export async function openDoc({
+  docName,
+  userId,
+  url,
+  persist = true,
+  WebSocketPolyfill
+}: OpenDocOptions): Promise<DocConnection> {
+  const doc = new Y.Doc();
+  const local = persist ? new IndexeddbPersistence(getLocalDbName({ userId, docName }), doc) : null;
+  if (local) {
+    // A broken or blocked IndexedDB must not keep the page from going online.
+    await Promise.race([local.whenSynced, new Promise((resolve) => setTimeout(resolve, 3000))]);
+  }
+
+  const provider = new WebsocketProvider(url ?? getSyncUrl(), docName, doc, {
+    // Tabs sync through the server only; a cross-tab channel could hand this tab state that its next
+    // sync answer would push to a server that accepts no writes to read-only documents (R12).
+    disableBc: true,
+    ...(WebSocketPolyfill ? { WebSocketPolyfill } : {})
+  });
+
+  let status: ProviderStatus = provider.wsconnected ? 'connected' : 'connecting';
+  let synced = false;
+  let closed: FinalClose | null = null;
+  const listeners = new Set<() => void>();
+  const notify = () => {
+    for (const listener of listeners) listener();
+  };
+
+  provider.on('status', ({ status: next }) => {
+    status = next;
+    if (next !== 'connected') synced = false;
+    notify();
+  });
+  provider.on('sync', (isSynced: boolean) => {
+    synced = isSynced;
+    notify();
+  });
+  provider.on('closed', ({ code, reason }) => {
+    closed = { code, reason, message: describeClose(code) };
+    status = 'disconnected';
+    synced = false;
+    notify();
+  });
+
+  // The browser knows before the socket does: an open socket can take up to 30 s to notice a dead
+  // network, and meanwhile the page would claim to be online.
+  const onOffline = () => provider.disconnect();
+  const onOnline = () => {
+    if (!closed) provider.connect();
+  };
+  if (typeof window !== 'undefined') {
+    window.addEventListener('offline', onOffline);
+    window.addEventListener('online', onOnline);
+  }
+
+  let destroyed = false;
+  return {
+    docName,
+    doc,
+    get status() {
+      return status;
+    },
+    get synced() {
+      return synced;
+    },
+    get closed() {
+      return closed;
+    },
+    subscribe(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    async destroy() {
+      if (destroyed) return;
+      destroyed = true;
+      listeners.clear();
+      if (typeof window !== 'undefined') {
+        window.removeEventListener('offline', onOffline);
+        window.removeEventListener('online', onOnline);
+      }
+      provider.destroy();
+      if (local) await local.destroy();
+      doc.destroy();
+    }
+  };
+}
