@@ -5,7 +5,9 @@ import { vitePreprocess } from '@sveltejs/vite-plugin-svelte';
 const config = {
   preprocess: vitePreprocess(),
   kit: {
-    adapter: adapter({ out: 'build' })
+    adapter: adapter({ out: 'build' }),
+    // Absolute asset paths, so the service worker can serve one cached shell for any page while offline.
+    paths: { relative: false }
   }
 };
 

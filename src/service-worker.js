@@ -51,7 +51,7 @@ sw.addEventListener('fetch', (event) => {
 
 /**
  * Online: always the server's page, kept for later. Offline: the copy of that same page, or else the
- * root shell rebased to boot at this path. The shell holds no user data (ssr is off), so keeping it is safe.
+ * root shell (asset paths are absolute, so it boots at any path). The shell holds no user data (ssr is off), so keeping it is safe.
  *
  * @param {Request} request
  * @param {URL} url
@@ -67,21 +67,6 @@ async function navigate(request, url) {
   } catch {
     const own = await cache.match(key);
     if (own) return own;
-    const shell = await cache.match(SHELL);
-    return shell ? rebaseShell(shell) : Response.error();
+    return (await cache.match(SHELL)) ?? Response.error();
   }
-}
-
-/**
- * The root shell, made to boot at any path: it was rendered for `/`, so its `./` links mean `/`, and its
- * base must not be computed from the current location. A no-op once kit.paths.relative is false.
- *
- * @param {Response} shell
- * @returns {Promise<Response>}
- */
-async function rebaseShell(shell) {
-  const html = (await shell.text())
-    .replace(/(["'])\.\//g, '$1/')
-    .replace(/new URL\(\s*["']\.["']\s*,\s*location\s*\)\.pathname\.slice\(0,\s*-1\)/g, '""');
-  return new Response(html, { headers: { 'content-type': 'text/html; charset=utf-8' } });
 }

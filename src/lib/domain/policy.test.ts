@@ -31,7 +31,12 @@ describe('decideRoleChange', () => {
   it('R4: owners and moderators promote a participant', () => {
     for (const actorRole of ['owner', 'moderator'] as const) {
       expect(
-        decideRoleChange({ actorRole, targetRole: 'participant', targetKind: 'account', newRole: 'moderator' })
+        decideRoleChange({
+          actorRole,
+          targetRole: 'participant',
+          targetKind: 'account',
+          newRole: 'moderator'
+        })
       ).toEqual({ ok: true });
     }
   });
@@ -61,30 +66,44 @@ describe('decideRoleChange', () => {
 
   it('R5: the owner cannot be demoted, guests cannot be promoted, same role is a conflict', () => {
     expect(
-      decideRoleChange({ actorRole: 'moderator', targetRole: 'owner', targetKind: 'account', newRole: 'participant' })
+      decideRoleChange({
+        actorRole: 'moderator',
+        targetRole: 'owner',
+        targetKind: 'account',
+        newRole: 'participant'
+      })
     ).toMatchObject({ ok: false, status: 403 });
     expect(
       decideRoleChange({ actorRole: 'owner', targetRole: 'guest', targetKind: 'guest', newRole: 'moderator' })
     ).toMatchObject({ ok: false, status: 403 });
     expect(
-      decideRoleChange({ actorRole: 'owner', targetRole: 'moderator', targetKind: 'account', newRole: 'moderator' })
+      decideRoleChange({
+        actorRole: 'owner',
+        targetRole: 'moderator',
+        targetKind: 'account',
+        newRole: 'moderator'
+      })
     ).toMatchObject({ ok: false, status: 409 });
   });
 });
 
 describe('invites and chat', () => {
   it('R6: only moderators invite', () => {
-    expect([mayInvite('owner'), mayInvite('moderator'), mayInvite('participant'), mayInvite('guest'), mayInvite(null)]).toEqual(
-      [true, true, false, false, false]
-    );
+    expect([
+      mayInvite('owner'),
+      mayInvite('moderator'),
+      mayInvite('participant'),
+      mayInvite('guest'),
+      mayInvite(null)
+    ]).toEqual([true, true, false, false, false]);
   });
 
   it('R20: every member may post, non-members may not', () => {
-    expect([mayPostChat('owner'), mayPostChat('participant'), mayPostChat('guest'), mayPostChat(null)]).toEqual([
-      true,
-      true,
-      true,
-      false
-    ]);
+    expect([
+      mayPostChat('owner'),
+      mayPostChat('participant'),
+      mayPostChat('guest'),
+      mayPostChat(null)
+    ]).toEqual([true, true, true, false]);
   });
 });

@@ -35,7 +35,8 @@ export function checkUsername(value: unknown): Checked<string> {
   if (!USERNAME_PATTERN.test(v)) {
     return {
       ok: false,
-      error: 'Usernames are 3–32 characters: letters, digits, “.”, “_” or “-”, starting with a letter or digit.'
+      error:
+        'Usernames are 3–32 characters: letters, digits, “.”, “_” or “-”, starting with a letter or digit.'
     };
   }
   return { ok: true, value: v };

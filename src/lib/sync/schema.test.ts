@@ -35,7 +35,12 @@ describe('meta document', () => {
     writeMember(server, member('bob', 20));
     const client = new Y.Doc();
     sync(server, client);
-    expect(readConversationInfo(client)).toEqual({ id: 'c1', title: 'Workshop', ownerId: 'alice', createdAt: 1 });
+    expect(readConversationInfo(client)).toEqual({
+      id: 'c1',
+      title: 'Workshop',
+      ownerId: 'alice',
+      createdAt: 1
+    });
     expect(readMembers(client).map((m) => m.userId)).toEqual(['alice', 'bob', 'carol']);
   });
 

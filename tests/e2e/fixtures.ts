@@ -1,0 +1,111 @@
+import { test as base, expect, type Browser, type Locator, type Page } from '@playwright/test';
+
+/**
+ * One browser context per user: cookies, IndexedDB and the guest identity are never shared between alice,
+ * bob and carol, as on three different machines.
+ */
+interface Users {
+  alice: Page;
+  bob: Page;
+  carol: Page;
+}
+
+/** Usernames must be unique across runs that share a data folder, so every run gets its own suffix. */
+export const RUN_ID = `${Date.now().toString(36)}${Math.floor(Math.random() * 1296).toString(36)}`;
+
+export const PASSWORD = 'correct horse battery staple';
+
+export function getUsername(name: string): string {
+  return `${name}-${RUN_ID}`;
+}
+
+async function withUserPage(
+  { browser, baseURL }: { browser: Browser; baseURL: string | undefined },
+  use: (page: Page) => Promise<void>
+): Promise<void> {
+  const context = await browser.newContext({ baseURL });
+  const page = await context.newPage();
+  await use(page);
+  await context.close();
+}
+
+export const test = base.extend<Users>({
+  alice: async ({ browser, baseURL }, use) => withUserPage({ browser, baseURL }, use),
+  bob: async ({ browser, baseURL }, use) => withUserPage({ browser, baseURL }, use),
+  carol: async ({ browser, baseURL }, use) => withUserPage({ browser, baseURL }, use)
+});
+
+export { expect };
+
+/** Fills and submits /signup; the caller is already on the page (possibly with a `?next=`). */
+export async function submitSignUp(
+  page: Page,
+  { username, displayName }: { username: string; displayName: string }
+): Promise<void> {
+  await page.getByRole('textbox', { name: 'Username' }).fill(username);
+  await page.getByRole('textbox', { name: 'Display name' }).fill(displayName);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Sign up' }).click();
+  await expect(page.getByText(`Signed in as ${displayName}`)).toBeVisible();
+}
+
+/** Sets up an account and signs in through the API: for tests where the sign-up form is not the subject. */
+export async function signUpByApi(
+  page: Page,
+  { username, displayName }: { username: string; displayName: string }
+): Promise<void> {
+  const response = await page.request.post('/api/auth/signup', {
+    data: { username, displayName, password: PASSWORD }
+  });
+  expect(response.status(), await response.text()).toBe(201);
+}
+
+/** Creates a conversation from the home page and returns its id (taken from the /c/<id> URL). */
+export async function createConversation(page: Page, title: string): Promise<string> {
+  await page.goto('/');
+  await expect(page.getByRole('heading', { name: 'My conversations' })).toBeVisible();
+  await page.getByRole('textbox', { name: 'New conversation title' }).fill(title);
+  await page.getByRole('button', { name: 'Create conversation' }).click();
+  await expect(page).toHaveURL(/\/c\/[A-Za-z0-9_-]+$/);
+  await expect(page.getByRole('heading', { level: 1, name: title })).toBeVisible();
+  return new URL(page.url()).pathname.split('/').pop() ?? '';
+}
+
+/** Opens the invite panel on a conversation page and returns the invite URL it shows. */
+export async function getInviteLink(page: Page): Promise<string> {
+  await page.getByRole('button', { name: 'Invite people' }).click();
+  const link = page.getByRole('textbox', { name: 'Invite link' });
+  await expect(link).toHaveValue(/\/invite\/[^/]+$/);
+  await expect(page.getByRole('button', { name: 'Copy link' })).toBeVisible();
+  return link.inputValue();
+}
+
+export function getConnectionStatus(page: Page): Locator {
+  return page.getByRole('status', { name: 'Connection' });
+}
+
+export function getMessageLog(page: Page): Locator {
+  return page.getByRole('log', { name: 'Messages' });
+}
+
+/** The message in the chat log whose text is `text`. */
+export function getMessage(page: Page, text: string): Locator {
+  return getMessageLog(page).getByRole('listitem').filter({ hasText: text });
+}
+
+/** The list under the "Members" heading: named by it, or inside a region named by it. */
+export function getMemberList(page: Page): Locator {
+  return page
+    .getByRole('list', { name: 'Members' })
+    .or(page.getByRole('region', { name: 'Members' }).getByRole('list'))
+    .first();
+}
+
+export function getMember(page: Page, displayName: string): Locator {
+  return getMemberList(page).getByRole('listitem').filter({ hasText: displayName });
+}
+
+export async function sendMessage(page: Page, text: string): Promise<void> {
+  await page.getByRole('textbox', { name: 'Message' }).fill(text);
+  await page.getByRole('button', { name: 'Send' }).click();
+}
