@@ -1,13 +1,15 @@
+import AxeBuilder from '@axe-core/playwright';
 import { test as base, expect, type Browser, type Locator, type Page } from '@playwright/test';
 
 /**
  * One browser context per user: cookies, IndexedDB and the guest identity are never shared between alice,
- * bob and carol, as on three different machines.
+ * bob, carol and dave, as on four different machines. A context opens only for the users a test asks for.
  */
 interface Users {
   alice: Page;
   bob: Page;
   carol: Page;
+  dave: Page;
 }
 
 /** Usernames must be unique across runs that share a data folder, so every run gets its own suffix. */
@@ -32,7 +34,8 @@ async function withUserPage(
 export const test = base.extend<Users>({
   alice: async ({ browser, baseURL }, use) => withUserPage({ browser, baseURL }, use),
   bob: async ({ browser, baseURL }, use) => withUserPage({ browser, baseURL }, use),
-  carol: async ({ browser, baseURL }, use) => withUserPage({ browser, baseURL }, use)
+  carol: async ({ browser, baseURL }, use) => withUserPage({ browser, baseURL }, use),
+  dave: async ({ browser, baseURL }, use) => withUserPage({ browser, baseURL }, use)
 });
 
 export { expect };
@@ -108,4 +111,52 @@ export function getMember(page: Page, displayName: string): Locator {
 export async function sendMessage(page: Page, text: string): Promise<void> {
   await page.getByRole('textbox', { name: 'Message' }).fill(text);
   await page.getByRole('button', { name: 'Send' }).click();
+}
+
+/** Creates a conversation through the API as the signed-in user of `page`; returns its id. */
+export async function createConversationByApi(page: Page, title: string): Promise<string> {
+  const response = await page.request.post('/api/conversations', { data: { title } });
+  expect(response.status(), await response.text()).toBe(201);
+  const { conversation } = (await response.json()) as { conversation: { id: string } };
+  return conversation.id;
+}
+
+/** A moderator (`owner`) invites `member`, who is signed in, and `member` joins through the API. */
+export async function joinByApi(owner: Page, member: Page, conversationId: string): Promise<void> {
+  const invite = await owner.request.post(`/api/conversations/${conversationId}/invites`);
+  expect(invite.status(), await invite.text()).toBe(201);
+  const { token } = (await invite.json()) as { token: string };
+  const joined = await member.request.post(`/api/invites/${token}/join`);
+  expect(joined.status(), await joined.text()).toBe(200);
+}
+
+/** The stored messages of a conversation's main chat whose text is `text`, as the server lists them. */
+export async function getStoredMessages(
+  page: Page,
+  conversationId: string,
+  text: string
+): Promise<{ id: string; text: string; authorName: string }[]> {
+  const response = await page.request.get(`/api/conversations/${conversationId}/messages?limit=100`);
+  expect(response.status(), await response.text()).toBe(200);
+  const { messages } = (await response.json()) as {
+    messages: { id: string; text: string; authorName: string }[];
+  };
+  return messages.filter((m) => m.text === text);
+}
+
+/**
+ * Violations that make a page unusable for someone (axe-core "serious" and "critical"); minor and moderate
+ * ones are left to review. The same rule as accessibility.spec.ts, shared for other suites.
+ */
+export async function expectNoSeriousA11yViolations(page: Page): Promise<void> {
+  const { violations } = await new AxeBuilder({ page }).analyze();
+  const serious = violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => ({
+      id: v.id,
+      impact: v.impact,
+      help: v.help,
+      targets: v.nodes.map((n) => n.target.join(' '))
+    }));
+  expect(serious, JSON.stringify(serious, null, 2)).toEqual([]);
 }
