@@ -1,6 +1,8 @@
 import * as Y from 'yjs';
 import { IndexeddbPersistence } from 'y-indexeddb';
 import { WebsocketProvider } from 'y-websocket';
+import { parseDocName } from '../domain/docs';
+import { decideDocAccess } from '../domain/policy';
 
 export type ProviderStatus = 'connecting' | 'connected' | 'disconnected';
 
@@ -48,6 +50,21 @@ export function getSyncUrl(loc: Pick<Location, 'protocol' | 'host'> = location):
 /** The IndexedDB database of one document, per signed-in user so accounts sharing a browser never mix. */
 export function getLocalDbName({ userId, docName }: { userId: string; docName: string }): string {
   return `parley:${userId}:${docName}`;
+}
+
+/** Meta and chat documents: every member only reads them (SPEC R11). */
+function isWrittenByServerOnly(docName: string): boolean {
+  const ref = parseDocName(docName);
+  return ref !== null && decideDocAccess({ role: 'owner', kind: ref.kind }) !== 'write';
+}
+
+/** One reset per document per minute, so a server that keeps refusing cannot make the page reload forever. */
+function mayResetOnce(docName: string): boolean {
+  const key = `parley:reset:${docName}`;
+  const last = Number(sessionStorage.getItem(key) ?? 0);
+  if (Date.now() - last < 60_000) return false;
+  sessionStorage.setItem(key, String(Date.now()));
+  return true;
 }
 
 export interface OpenDocOptions {
@@ -104,6 +121,19 @@ export async function openDoc({
     notify();
   });
   provider.on('closed', ({ code, reason }) => {
+    if (code === 4403 && local && isWrittenByServerOnly(docName) && mayResetOnce(docName)) {
+      // Nobody but the server writes this document, so a refused sync answer means this copy holds
+      // updates the server no longer has (lost before they were stored, or a restored backup). The
+      // server's state is the truth: drop the local copy and start again from it.
+      closed = {
+        code,
+        reason,
+        message: 'This page’s copy was ahead of the server. Loading the server’s copy…'
+      };
+      notify();
+      void local.clearData().then(() => location.reload());
+      return;
+    }
     closed = { code, reason, message: describeClose(code) };
     status = 'disconnected';
     synced = false;
