@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api, passwordFor, signIn, signUp } from '../helpers/api';
 import { startTestServer, type TestServer } from '../helpers/server';
+import { hashToken } from '../../server/auth/tokens';
 
 const DAY = 24 * 60 * 60 * 1000;
 
@@ -161,6 +162,7 @@ describe('REST: accounts and sessions', () => {
     const kim = await signUp(server.url, 'kim');
     const token = kim.cookie.split('=')[1];
     expect(await server.persistence.getSession(token)).toBeNull();
+    expect(await server.persistence.getSession(hashToken(token))).toMatchObject({ userId: kim.user.id });
   });
 
   it('R7: with both cookies, the account session wins over the guest cookie', async () => {
