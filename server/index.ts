@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { createAuth } from './auth/index';
+import { createBreakout } from './breakout/index';
 import { createOriginCheck } from './http/origin';
 import { createRouter } from './http/router';
 import { createRoutes } from './http/routes';
@@ -67,8 +68,9 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     idleUnloadMs: options.sync?.idleUnloadMs,
     compactAfterRows: options.sync?.compactAfterRows
   });
+  const breakout = createBreakout({ persistence, sync, now });
   const api = createRouter({
-    routes: createRoutes({ persistence, auth, sync, now, publicUrl: options.publicUrl }),
+    routes: createRoutes({ persistence, auth, sync, breakout, now, publicUrl: options.publicUrl }),
     isAllowedOrigin
   });
 

@@ -9,7 +9,7 @@ import {
   type UserId
 } from '../../src/lib/domain/ids';
 import { decideRoleChange, mayInvite, mayPostChat } from '../../src/lib/domain/policy';
-import { roleForJoiner, type AssignableRole } from '../../src/lib/domain/roles';
+import { isModerator, roleForJoiner, type AssignableRole } from '../../src/lib/domain/roles';
 import {
   appendChatMessage,
   readChatMessages,
@@ -20,6 +20,7 @@ import {
 import type { Auth } from '../auth/index';
 import { UsernameTakenError } from '../auth/index';
 import { hashToken, isWellFormedToken, newId, newToken } from '../auth/tokens';
+import type { Breakout } from '../breakout/index';
 import type { Conversation, Invite, Member, Membership, Persistence, User } from '../persistence/types';
 import type { Identity, SyncServer } from '../sync/types';
 import { getRequestOrigin } from './origin';
@@ -41,8 +42,11 @@ export interface RouteDeps {
   persistence: Persistence;
   auth: Auth;
   sync: SyncServer;
+  breakout: Breakout;
   now: () => number;
   publicUrl?: string;
+  /** Where failures that must not fail the request are reported. Default `console.error`. */
+  onError?: (error: unknown, context: string) => void;
 }
 
 const metaDocName = (conversationId: ConversationId) => getDocName({ conversationId, kind: 'meta' });
@@ -60,7 +64,15 @@ function toMetaMember(
   };
 }
 
-export function createRoutes({ persistence, auth, sync, now, publicUrl }: RouteDeps): Route[] {
+export function createRoutes({
+  persistence,
+  auth,
+  sync,
+  breakout,
+  now,
+  publicUrl,
+  onError = (error, context) => console.error(`[http] ${context}:`, error)
+}: RouteDeps): Route[] {
   async function requireIdentity(req: IncomingMessage): Promise<Identity> {
     const identity = await auth.identify(req);
     if (!identity) throw new HttpError(401, 'Not signed in.');
@@ -122,6 +134,12 @@ export function createRoutes({ persistence, auth, sync, now, publicUrl }: RouteD
         kind: user.kind
       });
       await sync.writeAsServer(metaDocName(conversationId), (doc) => writeMember(doc, entry));
+      // The join itself has succeeded; a seat that could not be given is reported, not answered with 500.
+      try {
+        await breakout.placeLateJoiner({ conversationId, userId: user.id });
+      } catch (error) {
+        onError(error, `placing late joiner ${user.id} in a breakout room of ${conversationId}`);
+      }
     }
     return membership;
   }
@@ -344,6 +362,20 @@ export function createRoutes({ persistence, auth, sync, now, publicUrl }: RouteD
         );
         await sync.reviseAccess(conversation.id, asUserId(target.userId));
         return { status: 200, body: { member } };
+      }
+    },
+    {
+      method: 'DELETE',
+      path: '/api/conversations/:id/breakout',
+      async handle({ req, params }) {
+        const me = await requireIdentity(req);
+        const conversation = await requireConversation(params.id);
+        const membership = await requireMembership(conversation.id, me.userId);
+        if (!isModerator(membership.role)) {
+          throw new HttpError(403, 'Only owners and moderators can delete breakout rooms.');
+        }
+        await breakout.deleteRooms({ conversationId: conversation.id });
+        return { status: 204 };
       }
     },
     {

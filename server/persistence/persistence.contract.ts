@@ -253,6 +253,32 @@ export function runPersistenceContract(
       expect((await store.listMessages(c.id, 'main')).map((m) => m.text)).toEqual(['a', 'b', 'c']);
     });
 
+    it('R50: deleteMessages removes every other room’s messages of that conversation and nothing else', async () => {
+      const alice = await user();
+      const c = await conversation(alice.id);
+      const other = await conversation(alice.id);
+      const kept = [
+        message(c.id, alice.id, { text: 'main 1', createdAt: 1 }),
+        message(c.id, alice.id, { text: 'main 2', createdAt: 2 })
+      ];
+      for (const m of kept) await store.appendMessage(m);
+      await store.appendMessage(message(c.id, alice.id, { room: 'roomA00000001', text: 'in A' }));
+      await store.appendMessage(message(c.id, alice.id, { room: 'roomB00000001', text: 'in B' }));
+      const elsewhere = message(other.id, alice.id, { room: 'roomA00000001', text: 'other conversation' });
+      await store.appendMessage(elsewhere);
+
+      expect(await store.deleteMessages({ conversationId: c.id, exceptRoom: 'main' })).toEqual({
+        deleted: 2
+      });
+      expect(await store.listMessages(c.id, 'main')).toEqual(kept);
+      expect(await store.listMessages(c.id, 'roomA00000001')).toEqual([]);
+      expect(await store.listMessages(c.id, 'roomB00000001')).toEqual([]);
+      expect(await store.listMessages(other.id, 'roomA00000001')).toEqual([elsewhere]);
+      expect(await store.deleteMessages({ conversationId: c.id, exceptRoom: 'main' })).toEqual({
+        deleted: 0
+      });
+    });
+
     it('R17: the update log keeps updates per document in order and counts its rows', async () => {
       const a = [new Uint8Array([1, 2]), new Uint8Array([3])];
       expect(await store.appendUpdates('doc-a', a)).toEqual({ rowCount: 2 });
@@ -277,6 +303,40 @@ export function runPersistenceContract(
       expect((await store.loadUpdates('doc-a')).map((u) => Array.from(u))).toEqual([[1, 2]]);
       expect((await store.loadUpdates('doc-b')).map((u) => Array.from(u))).toEqual([[3]]);
       expect(await store.appendUpdates('doc-a', [new Uint8Array([5])])).toEqual({ rowCount: 2 });
+    });
+
+    it('R50: listDocNames finds stored documents by exact name prefix (no wildcards)', async () => {
+      await store.appendUpdates('conversation/c_1/chat/main', [new Uint8Array([1])]);
+      await store.appendUpdates('conversation/c_1/chat/room_1', [new Uint8Array([2]), new Uint8Array([3])]);
+      await store.appendUpdates('conversation/cx1/chat/room_1', [new Uint8Array([4])]);
+      await store.appendUpdates('conversation/c_1/control', [new Uint8Array([5])]);
+      expect(await store.listDocNames('conversation/c_1/chat/')).toEqual([
+        'conversation/c_1/chat/main',
+        'conversation/c_1/chat/room_1'
+      ]);
+      expect(await store.listDocNames('conversation/c%1/')).toEqual([]);
+      expect(await store.listDocNames('nothing/')).toEqual([]);
+    });
+
+    it('R50: deleting a document’s log removes all of it and leaves other documents alone', async () => {
+      await store.appendUpdates('conversation/c1/chat/roomA', [new Uint8Array([1]), new Uint8Array([2])]);
+      await store.appendUpdates('conversation/c1/chat/main', [new Uint8Array([3])]);
+      await store.appendUpdates('conversation/c1/chat/roomAB', [new Uint8Array([4])]);
+      await store.deleteUpdates('conversation/c1/chat/roomA');
+      expect(await store.loadUpdates('conversation/c1/chat/roomA')).toEqual([]);
+      expect((await store.loadUpdates('conversation/c1/chat/main')).map((u) => Array.from(u))).toEqual([[3]]);
+      expect((await store.loadUpdates('conversation/c1/chat/roomAB')).map((u) => Array.from(u))).toEqual([
+        [4]
+      ]);
+      expect(await store.listDocNames('conversation/c1/chat/')).toEqual([
+        'conversation/c1/chat/main',
+        'conversation/c1/chat/roomAB'
+      ]);
+      await store.deleteUpdates('conversation/c1/chat/never-stored');
+      // A deleted log starts again from nothing.
+      expect(await store.appendUpdates('conversation/c1/chat/roomA', [new Uint8Array([9])])).toEqual({
+        rowCount: 1
+      });
     });
   });
 }

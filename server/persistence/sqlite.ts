@@ -231,6 +231,7 @@ export function createSqlitePersistence({ filename }: { filename: string }): Per
        ORDER BY created_at DESC, rowid DESC
        LIMIT ?`
     ),
+    deleteMessagesExcept: db.prepare('DELETE FROM messages WHERE conversation_id = ? AND room <> ?'),
     loadUpdates: db.prepare<[string], { update: Buffer }>(
       'SELECT "update" FROM doc_updates WHERE doc_name = ? ORDER BY id'
     ),
@@ -238,7 +239,11 @@ export function createSqlitePersistence({ filename }: { filename: string }): Per
     countUpdates: db.prepare<[string], { n: number }>(
       'SELECT COUNT(*) AS n FROM doc_updates WHERE doc_name = ?'
     ),
-    deleteUpdates: db.prepare('DELETE FROM doc_updates WHERE doc_name = ?')
+    deleteUpdates: db.prepare('DELETE FROM doc_updates WHERE doc_name = ?'),
+    // substr, not LIKE: ids may contain `_`, which LIKE reads as a wildcard.
+    docNamesWithPrefix: db.prepare<[number, string], { doc_name: string }>(
+      'SELECT DISTINCT doc_name FROM doc_updates WHERE substr(doc_name, 1, ?) = ? ORDER BY doc_name'
+    )
   };
 
   const createConversation = db.transaction((c: Conversation) => {
@@ -383,6 +388,10 @@ export function createSqlitePersistence({ filename }: { filename: string }): Per
       return rows.reverse().map(toMessage);
     },
 
+    async deleteMessages({ conversationId, exceptRoom }) {
+      return { deleted: stmt.deleteMessagesExcept.run(conversationId, exceptRoom).changes };
+    },
+
     async loadUpdates(docName) {
       return stmt.loadUpdates.all(docName).map((row) => new Uint8Array(row.update));
     },
@@ -391,6 +400,12 @@ export function createSqlitePersistence({ filename }: { filename: string }): Per
     },
     async replaceUpdates(docName, merged) {
       replaceUpdates(docName, merged);
+    },
+    async listDocNames(prefix) {
+      return stmt.docNamesWithPrefix.all(prefix.length, prefix).map((row) => row.doc_name);
+    },
+    async deleteUpdates(docName) {
+      stmt.deleteUpdates.run(docName);
     },
 
     async close() {

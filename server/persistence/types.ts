@@ -118,12 +118,25 @@ export interface Persistence {
     options?: { limit?: number; before?: number }
   ): Promise<ChatMessage[]>;
 
+  /**
+   * Deletes the messages of every chat room of a conversation except `exceptRoom` (deleting breakout
+   * rooms keeps the main room's history, SPEC R50). Returns how many went.
+   */
+  deleteMessages(options: {
+    conversationId: ConversationId;
+    exceptRoom: string;
+  }): Promise<{ deleted: number }>;
+
   /** Yjs update log of one document, oldest first. */
   loadUpdates(docName: string): Promise<Uint8Array[]>;
   /** Appends several updates in one transaction (the sync layer batches writes off the fan-out path). */
   appendUpdates(docName: string, updates: Uint8Array[]): Promise<{ rowCount: number }>;
   /** Replaces the whole log of a document by one merged update (compaction). */
   replaceUpdates(docName: string, merged: Uint8Array): Promise<void>;
+  /** Names of the documents with a stored log whose name starts with `prefix`, sorted. */
+  listDocNames(prefix: string): Promise<string[]>;
+  /** Deletes the whole log of a document (a deleted breakout room's chat, SPEC R50); others are untouched. */
+  deleteUpdates(docName: string): Promise<void>;
 
   close(): Promise<void>;
 }

@@ -14,6 +14,8 @@ export interface DocManagerOptions {
 
 export class DocManager {
   readonly #docs = new Map<string, SharedDoc>();
+  /** Deletions under way, by name: a document opened meanwhile loads only once its log is gone. */
+  readonly #deleting = new Map<string, Promise<void>>();
   readonly #options: DocManagerOptions;
 
   constructor(options: DocManagerOptions) {
@@ -39,7 +41,8 @@ export class DocManager {
         name,
         persistence: this.#options.persistence,
         compactAfterRows: this.#options.compactAfterRows,
-        onError: this.#options.onError
+        onError: this.#options.onError,
+        after: this.#deleting.get(name)
       });
       this.#docs.set(name, created);
       created.whenLoaded.catch((error: unknown) => {
@@ -85,6 +88,36 @@ export class DocManager {
     }
     if (this.#docs.get(shared.name) === shared) this.#docs.delete(shared.name);
     shared.destroy();
+  }
+
+  /**
+   * Deletes a document for good (SPEC R50): `beforeDrop` closes its connections, pending writes are
+   * dropped, the document is unloaded and its stored log deleted. Whoever opens the same name later
+   * starts from an empty document.
+   */
+  async delete(name: string, beforeDrop: (shared: SharedDoc) => void): Promise<void> {
+    // Everything up to the first await happens now, so a writer or connection that comes after this
+    // call gets a new, empty document rather than the one being deleted.
+    const previous = this.#deleting.get(name);
+    const shared = this.#docs.get(name);
+    let landed: Promise<void> = Promise.resolve();
+    if (shared) {
+      this.#docs.delete(name);
+      beforeDrop(shared);
+      landed = shared.log.discard();
+    }
+    const deletion = (async () => {
+      await previous?.catch(() => {});
+      await landed;
+      shared?.destroy();
+      await this.#options.persistence.deleteUpdates(name);
+    })();
+    this.#deleting.set(name, deletion);
+    try {
+      await deletion;
+    } finally {
+      if (this.#deleting.get(name) === deletion) this.#deleting.delete(name);
+    }
   }
 
   /** Shutdown: stores every pending write, then drops all documents. */

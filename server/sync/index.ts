@@ -213,6 +213,14 @@ export function createSyncServer(options: SyncServerOptions): SyncServer {
     }
   }
 
+  async function deleteDocument(docName: string): Promise<void> {
+    if (closing) throw new Error('The sync server is closed; the document was not deleted.');
+    if (!parseDocName(docName)) throw new Error(`“${docName}” is not a Parley document name.`);
+    await docs.delete(docName, (shared) => {
+      for (const conn of shared.connections) conn.close(CLOSE.deleted, 'This room was deleted.');
+    });
+  }
+
   async function shutDown(): Promise<void> {
     clearInterval(keepalive);
     const open = [...connections];
@@ -225,6 +233,7 @@ export function createSyncServer(options: SyncServerOptions): SyncServer {
   return {
     handleUpgrade,
     writeAsServer,
+    deleteDocument,
     reviseAccess,
     stats: () => ({ loadedDocs: docs.size, connections: connections.size }),
     close() {

@@ -18,6 +18,8 @@ export interface SharedDocOptions {
   persistence: Persistence;
   compactAfterRows: number;
   onError: (error: unknown, context: string) => void;
+  /** A deletion of this document still under way: its stored log must be gone before it is read. */
+  after?: Promise<unknown>;
 }
 
 export class SharedDoc {
@@ -46,7 +48,7 @@ export class SharedDoc {
       encodeState: () => Y.encodeStateAsUpdate(this.doc),
       onError: options.onError
     });
-    this.whenLoaded = this.#load(options.persistence);
+    this.whenLoaded = this.#load(options.persistence, options.after);
   }
 
   get isDestroyed(): boolean {
@@ -84,7 +86,9 @@ export class SharedDoc {
     this.doc.destroy();
   }
 
-  async #load(persistence: Persistence): Promise<void> {
+  async #load(persistence: Persistence, after: Promise<unknown> | undefined): Promise<void> {
+    // A failed deletion was reported by its caller; loading what is left is all that can be done.
+    if (after) await after.catch(() => {});
     const stored = await persistence.loadUpdates(this.name);
     if (this.#destroyed) return;
     if (stored.length > 0) {

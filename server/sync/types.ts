@@ -20,6 +20,8 @@ export const CLOSE = {
   accessRevoked: 4401,
   /** A read-only connection sent a change. */
   readOnlyWrite: 4403,
+  /** The document was deleted (a breakout room's chat, SPEC R50). */
+  deleted: 4410,
   /** Text frames are not part of the protocol. */
   unsupportedData: 1003,
   /** Server is shutting down: clients reconnect. */
@@ -34,6 +36,11 @@ export interface SyncServer {
    * transaction with the origin `'server'`; the change is fanned out and persisted like any other.
    */
   writeAsServer(docName: string, change: (doc: Y.Doc) => void): Promise<void>;
+  /**
+   * Deletes a document for good: closes its connections with `CLOSE.deleted` (final for the stock
+   * client), drops its pending writes and deletes its stored log (SPEC R50).
+   */
+  deleteDocument(docName: string): Promise<void>;
   /** Re-decides access of every open connection of this user in this conversation (role change). */
   reviseAccess(conversationId: ConversationId, userId: UserId): Promise<void>;
   /** Numbers for tests and benchmarks. */

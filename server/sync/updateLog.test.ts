@@ -105,4 +105,38 @@ describe('UpdateLog', () => {
     expect((await persistence.loadUpdates(DOC)).length).toBeLessThanOrEqual(5);
     expect(await storedMap(persistence)).toEqual(doc.getMap('m').toJSON());
   });
+
+  it('R50: discard drops what is pending, waits for a batch already on its way, and ignores later pushes', async () => {
+    const { persistence, seen } = observedPersistence();
+    const { doc, log } = loggedDoc(persistence);
+    doc.getMap('m').set('stored', 1);
+    const inFlight = log.flush();
+    // Handed to storage within a few microtasks; bounded so a regression fails instead of hanging.
+    for (let i = 0; i < 100 && seen.batches.length === 0; i++) await Promise.resolve();
+    expect(seen.batches).toEqual([1]);
+    doc.getMap('m').set('pending', 2);
+    await log.discard();
+    await inFlight;
+    expect(seen.batches).toEqual([1]);
+    expect(log.pendingCount).toBe(0);
+    doc.getMap('m').set('late', 3);
+    expect(log.pendingCount).toBe(0);
+    await log.flush();
+    expect(seen.batches).toEqual([1]);
+    expect(await storedMap(persistence)).toEqual({ stored: 1 });
+  });
+
+  it('R50: a batch refused while the log is discarded is not put back', async () => {
+    const { persistence, seen } = observedPersistence();
+    const { doc, log } = loggedDoc(persistence);
+    seen.failing = true;
+    doc.getMap('m').set('a', 1);
+    const failing = log.flush();
+    const discarded = log.discard();
+    await Promise.all([failing, discarded]);
+    seen.failing = false;
+    await log.flush();
+    expect(log.pendingCount).toBe(0);
+    expect(seen.batches).toEqual([]);
+  });
 });

@@ -19,6 +19,7 @@ export class UpdateLog {
   #pending: Uint8Array[] = [];
   #scheduled = false;
   #chain: Promise<void> = Promise.resolve();
+  #discarded = false;
   readonly #options: UpdateLogOptions;
 
   constructor(options: UpdateLogOptions) {
@@ -31,6 +32,7 @@ export class UpdateLog {
   }
 
   push(update: Uint8Array): void {
+    if (this.#discarded) return;
     this.#pending.push(update);
     if (this.#scheduled) return;
     this.#scheduled = true;
@@ -49,8 +51,19 @@ export class UpdateLog {
     return this.#chain;
   }
 
+  /**
+   * The document is being deleted: drops what is not stored yet and ignores later pushes. Resolves
+   * once a batch already on its way to storage has landed, so that deleting the stored log afterwards
+   * cannot be followed by a late append.
+   */
+  discard(): Promise<void> {
+    this.#discarded = true;
+    this.#pending = [];
+    return this.#chain;
+  }
+
   async #writeBatch(): Promise<void> {
-    if (this.#pending.length === 0) return;
+    if (this.#discarded || this.#pending.length === 0) return;
     const batch = this.#pending;
     this.#pending = [];
     const { docName, persistence, compactAfterRows } = this.#options;
@@ -59,11 +72,11 @@ export class UpdateLog {
       ({ rowCount } = await persistence.appendUpdates(docName, batch));
     } catch (error) {
       // Put the batch back in front so nothing accepted is lost; the next flush retries it.
-      this.#pending = batch.concat(this.#pending);
+      if (!this.#discarded) this.#pending = batch.concat(this.#pending);
       this.#options.onError(error, `storing ${batch.length} update(s) of ${docName}`);
       return;
     }
-    if (rowCount <= compactAfterRows) return;
+    if (rowCount <= compactAfterRows || this.#discarded) return;
     try {
       // The live document holds every stored update (and maybe newer pending ones, which are then
       // stored twice: harmless, Yjs updates are idempotent), so the replacement loses nothing.

@@ -6,6 +6,7 @@ import {
   defaultRoomName,
   distributeParticipants,
   isAssignmentMode,
+  MAX_ROOMS,
   type Assignment,
   type AssignmentMode,
   type BreakoutState,
@@ -101,10 +102,19 @@ export function readSeed(doc: Y.Doc): number | null {
   return typeof seed === 'number' ? seed : null;
 }
 
-/** Calls `listener` after any change to the setup; returns the unsubscribe function. */
+/**
+ * Calls `listener` once per transaction that changes the setup; returns the unsubscribe function.
+ * One command can touch several maps (createRooms writes rooms and settings), so the transaction is
+ * reported once, not once per map.
+ */
 export function observeControl(doc: Y.Doc, listener: (origin: unknown) => void): () => void {
   const maps = [roomsMap(doc), assignmentsMap(doc), settingsMap(doc)] as Y.AbstractType<unknown>[];
-  const handler = (_events: unknown, transaction: Y.Transaction) => listener(transaction.origin);
+  const reported = new WeakSet<Y.Transaction>();
+  const handler = (_events: unknown, transaction: Y.Transaction) => {
+    if (reported.has(transaction)) return;
+    reported.add(transaction);
+    listener(transaction.origin);
+  };
   for (const map of maps) map.observeDeep(handler);
   return () => {
     for (const map of maps) map.unobserveDeep(handler);
@@ -136,6 +146,11 @@ function insertRoom(doc: Y.Doc, { id, name, order }: { id: RoomId; name: string;
   roomsMap(doc).set(id, map);
 }
 
+const tooManyRooms = (): { ok: false; error: string } => ({
+  ok: false,
+  error: `A conversation can have at most ${MAX_ROOMS} breakout rooms.`
+});
+
 export interface CommandOptions {
   actor?: string | null;
 }
@@ -155,9 +170,8 @@ export function createRooms(
 ): Checked<RoomId[]> {
   const checkedCount = checkRoomCount(count);
   if (!checkedCount.ok) return checkedCount;
-  if (roomsMap(doc).size + count > 100) {
-    return { ok: false, error: 'A conversation can have at most 100 breakout rooms.' };
-  }
+  if (!isAssignmentMode(mode)) return { ok: false, error: 'Choose how participants are assigned.' };
+  if (roomsMap(doc).size + count > MAX_ROOMS) return tooManyRooms();
   // An empty or missing name means the default "Room N".
   const cleanNames: string[] = [];
   for (let i = 0; i < count; i++) {
@@ -188,9 +202,7 @@ export function addRoom(
   doc: Y.Doc,
   { name, actor = null }: { name?: string } & CommandOptions
 ): Checked<RoomId> {
-  if (roomsMap(doc).size >= 100) {
-    return { ok: false, error: 'A conversation can have at most 100 breakout rooms.' };
-  }
+  if (roomsMap(doc).size >= MAX_ROOMS) return tooManyRooms();
   let clean: string | null = null;
   if (name !== undefined && name.trim() !== '') {
     const checked = checkRoomName(name);
@@ -239,7 +251,8 @@ export function removeRoom(
     roomsMap(doc).delete(roomId);
     const assignments = assignmentsMap(doc);
     for (const [userId, assignment] of [...assignments]) {
-      if (assignment.roomId === roomId) assignments.delete(userId);
+      // Values come from any moderator's replica; a malformed one must not abort the removal.
+      if ((assignment as Partial<Assignment> | null)?.roomId === roomId) assignments.delete(userId);
     }
   });
   return { ok: true, value: null };
