@@ -141,6 +141,13 @@ export const api = {
     const path = `/api/conversations/${enc(input.conversationId)}/members/${enc(input.userId)}/role`;
     return (await request<{ member: Member }>('PUT', path, { role: input.role })).member;
   },
+  /**
+   * "Delete breakout rooms" (moderators, SPEC R50): the server clears the setup and the rooms' chats as the
+   * trusted writer; the main conversation and its history stay.
+   */
+  async deleteBreakout(conversationId: string): Promise<void> {
+    await request<unknown>('DELETE', `/api/conversations/${enc(conversationId)}/breakout`);
+  },
   async postMessage(input: { conversationId: string; id: string; text: string }): Promise<ChatMessage> {
     const path = `/api/conversations/${enc(input.conversationId)}/messages`;
     return (await request<{ message: ChatMessage }>('POST', path, { id: input.id, text: input.text }))

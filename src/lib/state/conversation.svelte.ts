@@ -2,17 +2,19 @@ import { getDocName } from '../domain/docs';
 import { asConversationId } from '../domain/ids';
 import { openDoc, type DocConnection, type FinalClose } from '../sync/openDoc';
 import { getOutbox, type Outbox } from '../sync/outbox';
+import { BreakoutSetupState } from './breakout.svelte';
 import { ChatState } from './chat.svelte';
 import { ConnectionState } from './connection.svelte';
 import { MembersState } from './members.svelte';
 
 /**
- * Everything live on a conversation page: its meta and main-chat documents, and the states derived from
- * them. Opened when the page knows who is signed in; `destroy()` when leaving.
+ * Everything live on a conversation page: its meta, breakout control and main-chat documents, and the
+ * states derived from them. Opened when the page knows who is signed in; `destroy()` when leaving.
  */
 export class ConversationSession {
   members = $state<MembersState | null>(null);
   chat = $state<ChatState | null>(null);
+  breakout = $state<BreakoutSetupState | null>(null);
   connection = $state<ConnectionState | null>(null);
   /** The first final close of any document (e.g. 4401 after removal). */
   closed = $state<FinalClose | null>(null);
@@ -37,18 +39,25 @@ export class ConversationSession {
   async #open(conversationId: string, me: { userId: string; displayName: string }): Promise<void> {
     const id = asConversationId(conversationId);
     try {
-      const docs = await Promise.all([
+      const [meta, chat, control] = await Promise.all([
         openDoc({ docName: getDocName({ conversationId: id, kind: 'meta' }), userId: me.userId }),
-        openDoc({ docName: getDocName({ conversationId: id, kind: 'chat' }), userId: me.userId })
+        openDoc({ docName: getDocName({ conversationId: id, kind: 'chat' }), userId: me.userId }),
+        BreakoutSetupState.open({
+          conversationId,
+          userId: me.userId,
+          getMembers: () => this.members?.members ?? []
+        })
       ]);
+      const docs = [meta, chat, control.connection];
       if (this.#destroyed) {
+        control.state.destroy();
         await Promise.all(docs.map((d) => d.destroy()));
         return;
       }
       this.#docs = docs;
-      const [meta, chat] = docs;
       this.members = new MembersState(meta.doc);
       this.chat = new ChatState({ doc: chat.doc, outbox: this.outbox, conversationId, me });
+      this.breakout = control.state;
       this.connection = new ConnectionState({ docs, outbox: this.outbox });
       for (const d of docs) {
         let wasConnected = d.status === 'connected';
@@ -72,6 +81,7 @@ export class ConversationSession {
     for (const off of this.#cleanups) off();
     this.members?.destroy();
     this.chat?.destroy();
+    this.breakout?.destroy();
     this.connection?.destroy();
     for (const d of this.#docs) void d.destroy();
     this.#docs = [];
