@@ -42,6 +42,24 @@ const domainOnly = ({ depth, isTest }) => [
   }
 ];
 
+/**
+ * Only `src/lib/sync` and `server/sync` touch Y types (style point 2): UI layers, REST routes and auth
+ * call their named commands. A type-only import is allowed where a signature needs `Y.Doc`.
+ */
+const noYjs = [
+  'error',
+  {
+    patterns: [
+      {
+        regex: '^(yjs|y-[^/]*|@y/.*|lib0)(/.*)?$',
+        allowTypeImports: true,
+        message:
+          'Y changes belong in src/lib/sync (client) or server/sync (server): call a named command there'
+      }
+    ]
+  }
+];
+
 export default defineConfig(
   globalIgnores([
     'build/',
@@ -119,5 +137,17 @@ export default defineConfig(
   {
     files: ['src/lib/domain/*/**/*.test.ts'],
     rules: { 'no-restricted-imports': domainOnly({ depth: 1, isTest: true }) }
+  },
+  {
+    files: [
+      'src/routes/**/*.{ts,svelte}',
+      'src/lib/components/**/*.{ts,svelte}',
+      'src/lib/state/**/*.{ts,svelte}',
+      'server/http/**/*.ts',
+      'server/auth/**/*.ts'
+    ],
+    // Tests build replicas by hand to feed the layer under test.
+    ignores: ['**/*.test.ts'],
+    rules: { '@typescript-eslint/no-restricted-imports': noYjs }
   }
 );

@@ -31,7 +31,17 @@ export interface StartServerOptions {
   sync?: { idleUnloadMs?: number; compactAfterRows?: number };
   /** Clock for expiry decisions (sessions, invites) and timestamps; tests move it forward. */
   now?: () => number;
+  /** Sign-in and sign-up attempts per minute, per client address and per username (SPEC R63). */
+  authAttemptsPerMinute?: { perAddress?: number; perUsername?: number };
+  /**
+   * Wraps the storage the server uses, for tests that need storage to be slow, to fail or to be
+   * watched (e.g. hold update-log writes). The server closes the original.
+   */
+  wrapPersistence?: (persistence: Persistence) => Persistence;
 }
+
+/** Expired sessions and invites are deleted at start and then this often (SPEC R62). */
+const PURGE_INTERVAL_MS = 60 * 60 * 1000;
 
 export interface RunningServer {
   /** `http://<host>:<port>`, with a wildcard host shown as `localhost`. */
@@ -58,7 +68,15 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   const host = options.host ?? '0.0.0.0';
   const now = options.now ?? Date.now;
   await mkdir(options.dataDir, { recursive: true });
-  const persistence = createSqlitePersistence({ filename: join(options.dataDir, 'parley.sqlite') });
+  const stored = createSqlitePersistence({ filename: join(options.dataDir, 'parley.sqlite') });
+  const persistence = options.wrapPersistence?.(stored) ?? stored;
+  const purgeExpired = () =>
+    persistence
+      .purgeExpired(now())
+      .catch((error: unknown) => console.error('Purging expired sessions and invites failed:', error));
+  await purgeExpired();
+  const purgeTimer = setInterval(() => void purgeExpired(), PURGE_INTERVAL_MS);
+  purgeTimer.unref();
   const auth = createAuth({ persistence, now });
   const isAllowedOrigin = createOriginCheck({ allowedOrigins: options.allowedOrigins });
   const sync = createSyncServer({
@@ -70,7 +88,15 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   });
   const breakout = createBreakout({ persistence, sync, now });
   const api = createRouter({
-    routes: createRoutes({ persistence, auth, sync, breakout, now, publicUrl: options.publicUrl }),
+    routes: createRoutes({
+      persistence,
+      auth,
+      sync,
+      breakout,
+      now,
+      publicUrl: options.publicUrl,
+      authAttemptsPerMinute: options.authAttemptsPerMinute
+    }),
     isAllowedOrigin
   });
 
@@ -117,8 +143,9 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       });
     });
   } catch (error) {
+    clearInterval(purgeTimer);
     await sync.close();
-    await persistence.close();
+    await stored.close();
     throw error;
   }
 
@@ -132,11 +159,12 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     sync,
     close() {
       closing ??= (async () => {
+        clearInterval(purgeTimer);
         const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
         await sync.close();
         server.closeAllConnections();
         await stopped;
-        await persistence.close();
+        await stored.close();
       })();
       return closing;
     }

@@ -3,12 +3,13 @@ import { asUserId, type UserId } from '../../src/lib/domain/ids';
 import type { MemberKind } from '../../src/lib/domain/roles';
 import type { Persistence, User } from '../persistence/types';
 import { UsernameTakenError } from '../persistence/types';
-import type { Identity } from '../sync/types';
+import type { Identity } from './identity';
 import { GUEST_COOKIE, SESSION_COOKIE, isHttps, parseCookies, serializeCookie } from './cookies';
 import { hashPassword, verifyAgainstDummy, verifyPassword } from './password';
 import { hashToken, isWellFormedToken, newId, newToken } from './tokens';
 
 export { GUEST_COOKIE, SESSION_COOKIE } from './cookies';
+export type { Identity } from './identity';
 export { UsernameTakenError };
 
 export const SESSION_TTL_MS = 30 * 24 * 60 * 60 * 1000;
@@ -27,7 +28,10 @@ export interface Auth {
   createGuest(input: { displayName: string }): Promise<User>;
   /** Stores a new session and returns the Set-Cookie header that carries it (SPEC R9). */
   startSession(options: { req: IncomingMessage; userId: UserId; kind: MemberKind }): Promise<string>;
-  /** Deletes the request's session (the account's, else the guest's) and returns Set-Cookie headers clearing it. */
+  /**
+   * Deletes the request's session (the account's, else the guest's) and returns Set-Cookie headers
+   * clearing both cookies.
+   */
   endSession(req: IncomingMessage): Promise<string[]>;
 }
 
@@ -113,12 +117,14 @@ export function createAuth({ persistence, now }: { persistence: Persistence; now
     async endSession(req) {
       const cookies = parseCookies(req.headers.cookie);
       const secure = isHttps(req);
-      const session = cookies[SESSION_COOKIE];
-      // Signing out ends the account session; a guest (no account session) signs out of its guest identity.
-      const name = session ? SESSION_COOKIE : cookies[GUEST_COOKIE] ? GUEST_COOKIE : SESSION_COOKIE;
+      // Signing out ends the account session; only someone signed in as a guest alone ends the guest's.
+      // Both cookies go either way, so the browser is signed out of everyone (SPEC R9).
+      const name = cookies[SESSION_COOKIE] ? SESSION_COOKIE : GUEST_COOKIE;
       const token = cookies[name];
       if (token && isWellFormedToken(token)) await persistence.deleteSession(hashToken(token));
-      return [serializeCookie({ name, value: '', maxAgeSeconds: 0, secure })];
+      return [SESSION_COOKIE, GUEST_COOKIE].map((cookie) =>
+        serializeCookie({ name: cookie, value: '', maxAgeSeconds: 0, secure })
+      );
     }
   };
 }

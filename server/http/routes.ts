@@ -1,28 +1,37 @@
 import type { IncomingMessage } from 'node:http';
 import type * as v from 'valibot';
-import { MAIN_ROOM, getDocName } from '../../src/lib/domain/docs';
+import { MAIN_ROOM } from '../../src/lib/domain/docs';
 import {
   asConversationId,
-  asUserId,
   isValidId,
   type ConversationId,
+  type MessageId,
   type UserId
 } from '../../src/lib/domain/ids';
-import { decideRoleChange, mayInvite, mayPostChat } from '../../src/lib/domain/policy';
-import { isModerator, roleForJoiner, type AssignableRole } from '../../src/lib/domain/roles';
 import {
-  appendChatMessage,
-  readChatMessages,
-  writeConversationInfo,
-  writeMember,
-  type MetaMember
-} from '../../src/lib/sync/schema';
+  SIGNED_IN_AS_SOMEONE_ELSE,
+  decideRoleChange,
+  mayInvite,
+  mayPostChat
+} from '../../src/lib/domain/policy';
+import { isModerator, roleForJoiner, type AssignableRole } from '../../src/lib/domain/roles';
+import type { MetaMember } from '../../src/lib/sync/schema';
 import type { Auth } from '../auth/index';
 import { UsernameTakenError } from '../auth/index';
+import type { Identity } from '../auth/identity';
+import { createThrottle } from '../auth/throttle';
 import { hashToken, isWellFormedToken, newId, newToken } from '../auth/tokens';
 import type { Breakout } from '../breakout/index';
-import type { Conversation, Invite, Member, Membership, Persistence, User } from '../persistence/types';
-import type { Identity, SyncServer } from '../sync/types';
+import {
+  MembershipChangedError,
+  type Conversation,
+  type Invite,
+  type Member,
+  type Membership,
+  type Persistence,
+  type User
+} from '../persistence/types';
+import { SyncClosedError, createMetaWriter, type SyncServer } from '../sync/index';
 import { getRequestOrigin } from './origin';
 import { HttpError, type Route } from './router';
 import {
@@ -47,9 +56,24 @@ export interface RouteDeps {
   publicUrl?: string;
   /** Where failures that must not fail the request are reported. Default `console.error`. */
   onError?: (error: unknown, context: string) => void;
+  /**
+   * Sign-in and sign-up attempts allowed per minute (SPEC R63), per client address and per username.
+   * Default 60 per address, 10 per username; `Infinity` turns a limit off.
+   */
+  authAttemptsPerMinute?: { perAddress?: number; perUsername?: number };
 }
 
-const metaDocName = (conversationId: ConversationId) => getDocName({ conversationId, kind: 'meta' });
+/** The document writes a REST answer waits for; shutdown refuses them with 503 (SPEC R60). */
+async function serverWrite<T>(write: Promise<T>): Promise<T> {
+  try {
+    return await write;
+  } catch (error) {
+    if (error instanceof SyncClosedError) {
+      throw new HttpError(503, 'The server is restarting. Try again in a moment.', { 'retry-after': '5' });
+    }
+    throw error;
+  }
+}
 
 function toMetaMember(
   member: Membership & { displayName: string; username: string | null; kind: User['kind'] }
@@ -71,8 +95,28 @@ export function createRoutes({
   breakout,
   now,
   publicUrl,
-  onError = (error, context) => console.error(`[http] ${context}:`, error)
+  onError = (error, context) => console.error(`[http] ${context}:`, error),
+  authAttemptsPerMinute = {}
 }: RouteDeps): Route[] {
+  const meta = createMetaWriter(sync);
+  const byAddress = createThrottle({ perMinute: authAttemptsPerMinute.perAddress ?? 60, now });
+  const byUsername = createThrottle({ perMinute: authAttemptsPerMinute.perUsername ?? 10, now });
+
+  /** Takes one attempt from the caller's address and the username, or answers 429 (SPEC R63). */
+  function throttleAuth(req: IncomingMessage, username: string): void {
+    const address = req.socket.remoteAddress ?? 'unknown';
+    const results = [byAddress.take([address]), byUsername.take([username.trim().toLowerCase()])];
+    const refused = results.find((r) => !r.ok);
+    if (refused && !refused.ok) {
+      const minutes = Math.ceil(refused.retryAfterSeconds / 60);
+      throw new HttpError(
+        429,
+        `Too many sign-in attempts. Wait ${refused.retryAfterSeconds < 60 ? `${refused.retryAfterSeconds} seconds` : `${minutes} minute${minutes === 1 ? '' : 's'}`} and try again.`,
+        { 'retry-after': String(refused.retryAfterSeconds) }
+      );
+    }
+  }
+
   async function requireIdentity(req: IncomingMessage): Promise<Identity> {
     const identity = await auth.identify(req);
     if (!identity) throw new HttpError(401, 'Not signed in.');
@@ -102,6 +146,17 @@ export function createRoutes({
     return membership;
   }
 
+  /** The caller, the conversation and the caller's membership: 401, 404 or 403 otherwise. */
+  async function requireMember(
+    req: IncomingMessage,
+    id: string
+  ): Promise<{ me: Identity; conversation: Conversation; membership: Membership }> {
+    const me = await requireIdentity(req);
+    const conversation = await requireConversation(id);
+    const membership = await requireMembership(conversation.id, me.userId);
+    return { me, conversation, membership };
+  }
+
   /** A usable invite, or 404 for unknown and forged tokens and 410 for expired ones (SPEC R6). */
   async function requireInvite(token: string): Promise<{ invite: Invite; conversation: Conversation }> {
     const invite = isWellFormedToken(token) ? await persistence.getInvite(hashToken(token)) : null;
@@ -118,7 +173,10 @@ export function createRoutes({
     return { invite, conversation };
   }
 
-  /** Adds the member (idempotent, SPEC R3) and, only for a new membership, shows it in the meta document. */
+  /**
+   * Adds the member (idempotent, SPEC R3) and makes sure the meta document shows it as stored, also
+   * on a repeated join, so a meta entry that went missing comes back (SPEC R61).
+   */
   async function join(conversationId: ConversationId, user: User): Promise<Membership> {
     const { membership, created } = await persistence.addMember({
       conversationId,
@@ -126,14 +184,14 @@ export function createRoutes({
       role: roleForJoiner(user.kind),
       joinedAt: now()
     });
+    const entry = toMetaMember({
+      ...membership,
+      displayName: user.displayName,
+      username: user.username,
+      kind: user.kind
+    });
+    await serverWrite(meta.ensureMember(conversationId, entry));
     if (created) {
-      const entry = toMetaMember({
-        ...membership,
-        displayName: user.displayName,
-        username: user.username,
-        kind: user.kind
-      });
-      await sync.writeAsServer(metaDocName(conversationId), (doc) => writeMember(doc, entry));
       // The join itself has succeeded; a seat that could not be given is reported, not answered with 500.
       try {
         await breakout.placeLateJoiner({ conversationId, userId: user.id });
@@ -153,6 +211,7 @@ export function createRoutes({
       body: signUpBody,
       async handle({ req, body }) {
         const input = body as v.InferOutput<typeof signUpBody>;
+        throttleAuth(req, input.username);
         let user: User;
         try {
           user = await auth.signUp({
@@ -176,6 +235,7 @@ export function createRoutes({
       body: signInBody,
       async handle({ req, body }) {
         const input = body as v.InferOutput<typeof signInBody>;
+        throttleAuth(req, input.username);
         const user = await auth.signIn({
           username: input.username.trim().toLowerCase(),
           password: input.password
@@ -238,10 +298,8 @@ export function createRoutes({
           role: 'owner',
           joinedAt: conversation.createdAt
         };
-        await sync.writeAsServer(metaDocName(conversation.id), (doc) => {
-          writeConversationInfo(doc, { ...conversation });
-          writeMember(doc, owner);
-        });
+        await serverWrite(meta.ensureConversation(conversation));
+        await serverWrite(meta.ensureMember(conversation.id, owner));
         return { status: 201, body: { conversation } };
       }
     },
@@ -249,9 +307,7 @@ export function createRoutes({
       method: 'GET',
       path: '/api/conversations/:id',
       async handle({ req, params }) {
-        const me = await requireIdentity(req);
-        const conversation = await requireConversation(params.id);
-        const membership = await requireMembership(conversation.id, me.userId);
+        const { me, conversation, membership } = await requireMember(req, params.id);
         const members: Member[] = await persistence.listMembers(conversation.id);
         return {
           status: 200,
@@ -263,9 +319,7 @@ export function createRoutes({
       method: 'POST',
       path: '/api/conversations/:id/invites',
       async handle({ req, params }) {
-        const me = await requireIdentity(req);
-        const conversation = await requireConversation(params.id);
-        const membership = await requireMembership(conversation.id, me.userId);
+        const { me, conversation, membership } = await requireMember(req, params.id);
         if (!mayInvite(membership.role)) {
           throw new HttpError(403, 'Only owners and moderators can create invite links.');
         }
@@ -341,10 +395,8 @@ export function createRoutes({
       path: '/api/conversations/:id/members/:userId/role',
       body: roleChangeBody,
       async handle({ req, params, body }) {
-        const me = await requireIdentity(req);
         const { role: newRole } = body as { role: AssignableRole };
-        const conversation = await requireConversation(params.id);
-        const mine = await requireMembership(conversation.id, me.userId);
+        const { conversation, membership: mine } = await requireMember(req, params.id);
         const members = await persistence.listMembers(conversation.id);
         const target = isValidId(params.userId) ? members.find((m) => m.userId === params.userId) : undefined;
         if (!target) throw new HttpError(404, 'This person is not a member of this conversation.');
@@ -354,13 +406,30 @@ export function createRoutes({
           targetKind: target.kind,
           newRole
         });
-        if (!decision.ok) throw new HttpError(decision.status, decision.reason);
-        await persistence.setRole(conversation.id, target.userId, newRole);
+        if (!decision.ok) {
+          // Asking again for the role someone has repairs a meta document that shows otherwise (SPEC R61).
+          if (decision.status === 409 && isModerator(mine.role)) {
+            await serverWrite(meta.ensureMember(conversation.id, toMetaMember(target)));
+          }
+          throw new HttpError(decision.status, decision.reason);
+        }
+        try {
+          await persistence.setRole(conversation.id, target.userId, newRole, { from: target.role });
+        } catch (error) {
+          if (!(error instanceof MembershipChangedError)) throw error;
+          // Another request changed or removed the membership since it was read (SPEC R5).
+          const current = await persistence.getMembership(conversation.id, target.userId);
+          if (!current) throw new HttpError(404, 'This person is not a member of this conversation.');
+          throw new HttpError(
+            409,
+            `This member’s role was just changed to ${current.role}. Reload to see it.`
+          );
+        }
+        // At once, before anything else can run: no frame of a demoted moderator is applied after the
+        // role is stored (SPEC R14).
+        sync.reviseAccess(conversation.id, target.userId, newRole);
         const member: Member = { ...target, role: newRole };
-        await sync.writeAsServer(metaDocName(conversation.id), (doc) =>
-          writeMember(doc, toMetaMember(member))
-        );
-        await sync.reviseAccess(conversation.id, asUserId(target.userId));
+        await serverWrite(meta.ensureMember(conversation.id, toMetaMember(member)));
         return { status: 200, body: { member } };
       }
     },
@@ -368,9 +437,7 @@ export function createRoutes({
       method: 'DELETE',
       path: '/api/conversations/:id/breakout',
       async handle({ req, params }) {
-        const me = await requireIdentity(req);
-        const conversation = await requireConversation(params.id);
-        const membership = await requireMembership(conversation.id, me.userId);
+        const { conversation, membership } = await requireMember(req, params.id);
         if (!isModerator(membership.role)) {
           throw new HttpError(403, 'Only owners and moderators can delete breakout rooms.');
         }
@@ -383,10 +450,12 @@ export function createRoutes({
       path: '/api/conversations/:id/messages',
       body: postMessageBody,
       async handle({ req, params, body }) {
-        const me = await requireIdentity(req);
         const input = body as v.InferOutput<typeof postMessageBody>;
-        const conversation = await requireConversation(params.id);
-        const membership = await requireMembership(conversation.id, me.userId);
+        const { me, conversation, membership } = await requireMember(req, params.id);
+        // An outbox of another tab's user must not post under this cookie's name (SPEC R25).
+        if (input.authorId !== undefined && input.authorId !== me.userId) {
+          throw new HttpError(409, SIGNED_IN_AS_SOMEONE_ELSE);
+        }
         if (!mayPostChat(membership.role)) throw new HttpError(403, 'You cannot post in this conversation.');
         const { message, inserted } = await persistence.appendMessage({
           id: input.id,
@@ -397,45 +466,50 @@ export function createRoutes({
           text: input.text,
           createdAt: now()
         });
-        const entry = {
-          id: message.id,
-          authorId: message.authorId,
-          authorName: message.authorName,
-          text: message.text,
-          createdAt: message.createdAt
-        };
-        const chatDoc = getDocName({ conversationId: conversation.id, kind: 'chat', room: MAIN_ROOM });
-        if (!inserted) {
-          // A retry returns what was stored (SPEC R22); the same id from anyone else, or elsewhere, is a clash.
-          if (
-            message.authorId !== me.userId ||
+        // A retry returns what was stored (SPEC R22); the same id from anyone else, or elsewhere, is a clash.
+        if (
+          !inserted &&
+          (message.authorId !== me.userId ||
             message.conversationId !== conversation.id ||
-            message.room !== MAIN_ROOM
-          ) {
-            throw new HttpError(409, 'A message with this id already exists. Send it again with a new id.');
-          }
-          // If the first attempt stopped between the table and the document (a crash), the retry completes
-          // it; otherwise this changes nothing and sends no update.
-          await sync.writeAsServer(chatDoc, (doc) => {
-            if (!readChatMessages(doc).some((m) => m.id === entry.id)) appendChatMessage(doc, entry);
-          });
-          return { status: 200, body: { message } };
+            message.room !== MAIN_ROOM)
+        ) {
+          throw new HttpError(409, 'A message with this id already exists. Send it again with a new id.');
         }
-        await sync.writeAsServer(chatDoc, (doc) => appendChatMessage(doc, entry));
-        return { status: 201, body: { message } };
+        // A retry after a first attempt that stopped between the table and the document (a crash, a
+        // shutdown) completes it; otherwise it changes nothing and sends no update.
+        await serverWrite(
+          meta.appendChatOnce({
+            conversationId: conversation.id,
+            room: MAIN_ROOM,
+            entry: {
+              id: message.id,
+              authorId: message.authorId,
+              authorName: message.authorName,
+              text: message.text,
+              createdAt: message.createdAt
+            }
+          })
+        );
+        return { status: inserted ? 201 : 200, body: { message } };
       }
     },
     {
       method: 'GET',
       path: '/api/conversations/:id/messages',
       async handle({ req, params, url }) {
-        const me = await requireIdentity(req);
         const before = readWholeNumber(url, 'before', { min: 0, max: Number.MAX_SAFE_INTEGER });
         const limit =
           readWholeNumber(url, 'limit', { min: 1, max: MAX_MESSAGE_PAGE }) ?? DEFAULT_MESSAGE_PAGE;
-        const conversation = await requireConversation(params.id);
-        await requireMembership(conversation.id, me.userId);
-        const messages = await persistence.listMessages(conversation.id, MAIN_ROOM, { before, limit });
+        const beforeId = url.searchParams.get('beforeId') ?? undefined;
+        if (beforeId !== undefined && !isValidId(beforeId)) {
+          throw new HttpError(400, '“beforeId” must be the id of the oldest message you have.');
+        }
+        const { conversation } = await requireMember(req, params.id);
+        const messages = await persistence.listMessages(conversation.id, MAIN_ROOM, {
+          before,
+          limit,
+          beforeId: beforeId as MessageId | undefined
+        });
         return { status: 200, body: { messages } };
       }
     }

@@ -79,7 +79,18 @@ export const guestJoinBody = jsonObject({ displayName: required(checkDisplayName
 
 export const roleChangeBody = jsonObject({ role: required(checkAssignableRole) });
 
+function checkAuthorId(value: unknown): Checked<string> {
+  return isValidId(value)
+    ? { ok: true, value }
+    : {
+        ok: false,
+        error: '“authorId”, when sent, must be the id of the signed-in user who wrote the message.'
+      };
+}
+
 export const postMessageBody = jsonObject({
   id: required(checkMessageId),
-  text: required(checkMessageText)
+  text: required(checkMessageText),
+  /** Who the sending app believes is signed in (SPEC R25); optional for older clients. */
+  authorId: v.optional(checked(checkAuthorId))
 });

@@ -11,7 +11,7 @@ import {
   type UserId
 } from '../../src/lib/domain/ids';
 import type { MemberKind } from '../../src/lib/domain/roles';
-import { UsernameTakenError, type ChatMessage, type Persistence } from './types';
+import { MembershipChangedError, UsernameTakenError, type ChatMessage, type Persistence } from './types';
 
 export function runPersistenceContract(
   name: string,
@@ -176,6 +176,37 @@ export function runPersistenceContract(
       expect(await store.getMembership(c.id, bob.id)).toBeNull();
     });
 
+    it('R5: setRole with `from` changes nothing when someone changed the role first', async () => {
+      const alice = await user();
+      const bob = await user();
+      const c = await conversation(alice.id);
+      await store.addMember({ conversationId: c.id, userId: bob.id, role: 'participant', joinedAt: 6000 });
+      await store.setRole(c.id, bob.id, 'moderator', { from: 'participant' });
+      await expect(store.setRole(c.id, bob.id, 'moderator', { from: 'participant' })).rejects.toBeInstanceOf(
+        MembershipChangedError
+      );
+      await expect(
+        store.setRole(c.id, alice.id, 'participant', { from: 'moderator' })
+      ).rejects.toBeInstanceOf(MembershipChangedError);
+      expect((await store.getMembership(c.id, bob.id))?.role).toBe('moderator');
+      expect((await store.getMembership(c.id, alice.id))?.role).toBe('owner');
+    });
+
+    it('R62: purgeExpired deletes expired sessions and invites and keeps the rest', async () => {
+      const alice = await user();
+      const c = await conversation(alice.id);
+      await store.createSession({ tokenHash: 's-old', userId: alice.id, expiresAt: 100 });
+      await store.createSession({ tokenHash: 's-new', userId: alice.id, expiresAt: 300 });
+      const invite = { conversationId: c.id, createdBy: alice.id, createdAt: 1 };
+      await store.createInvite({ ...invite, tokenHash: 'i-old', expiresAt: 200 });
+      await store.createInvite({ ...invite, tokenHash: 'i-new', expiresAt: 201 });
+      expect(await store.purgeExpired(200)).toEqual({ sessions: 1, invites: 1 });
+      expect(await store.getSession('s-old')).toBeNull();
+      expect(await store.getSession('s-new')).not.toBeNull();
+      expect(await store.getInvite('i-old')).toBeNull();
+      expect(await store.getInvite('i-new')).not.toBeNull();
+    });
+
     it('lists a user’s conversations with their role and member count, newest first', async () => {
       const alice = await user();
       const bob = await user();
@@ -251,6 +282,24 @@ export function runPersistenceContract(
       for (const text of ['a', 'b', 'c'])
         await store.appendMessage(message(c.id, alice.id, { text, createdAt: 1 }));
       expect((await store.listMessages(c.id, 'main')).map((m) => m.text)).toEqual(['a', 'b', 'c']);
+    });
+
+    it('R26: paging by the oldest message seen skips none of the messages that share its time', async () => {
+      const alice = await user();
+      const c = await conversation(alice.id);
+      for (const text of ['a', 'b', 'c', 'd', 'e'])
+        await store.appendMessage(
+          message(c.id, alice.id, { id: asMessageId(`msg_${text}_0001`), text, createdAt: 7 })
+        );
+      const seen: string[] = [];
+      let page = await store.listMessages(c.id, 'main', { limit: 2 });
+      while (page.length > 0) {
+        seen.unshift(...page.map((m) => m.text));
+        page = await store.listMessages(c.id, 'main', { limit: 2, beforeId: page[0].id });
+      }
+      expect(seen).toEqual(['a', 'b', 'c', 'd', 'e']);
+      expect(await store.listMessages(c.id, 'room-2', { beforeId: asMessageId('msg_e_0001') })).toEqual([]);
+      expect(await store.listMessages(c.id, 'main', { beforeId: asMessageId('msg_unknown1') })).toEqual([]);
     });
 
     it('R50: deleteMessages removes every other room’s messages of that conversation and nothing else', async () => {

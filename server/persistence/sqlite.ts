@@ -1,7 +1,9 @@
 import Database from 'better-sqlite3';
+import { asBuffer } from '../bytes';
 import type { ConversationId, MessageId, UserId } from '../../src/lib/domain/ids';
 import type { MemberKind, Role } from '../../src/lib/domain/roles';
 import {
+  MembershipChangedError,
   UsernameTakenError,
   type ChatMessage,
   type Conversation,
@@ -143,7 +145,6 @@ const toMessage = (row: MessageRow): ChatMessage => ({
 });
 
 /** better-sqlite3 binds Buffers as blobs; wrapping shares the bytes instead of copying them. */
-const asBuffer = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 
 function migrate(db: Database.Database): void {
   const current = db.pragma('user_version', { simple: true }) as number;
@@ -203,7 +204,12 @@ export function createSqlitePersistence({ filename }: { filename: string }): Per
        WHERE m.conversation_id = ?
        ORDER BY m.joined_at, m.user_id`
     ),
-    setRole: db.prepare('UPDATE memberships SET role = ? WHERE conversation_id = ? AND user_id = ?'),
+    setRole: db.prepare<[Role, string, string, Role | null, Role | null]>(
+      `UPDATE memberships SET role = ?
+       WHERE conversation_id = ? AND user_id = ? AND (? IS NULL OR role = ?)`
+    ),
+    purgeSessions: db.prepare('DELETE FROM sessions WHERE expires_at <= ?'),
+    purgeInvites: db.prepare('DELETE FROM invites WHERE expires_at <= ?'),
     insertInvite: db.prepare(
       `INSERT INTO invites (token_hash, conversation_id, created_by, created_at, expires_at)
        VALUES (?, ?, ?, ?, ?)`
@@ -229,6 +235,15 @@ export function createSqlitePersistence({ filename }: { filename: string }): Per
       `SELECT * FROM messages
        WHERE conversation_id = ? AND room = ? AND created_at < ?
        ORDER BY created_at DESC, rowid DESC
+       LIMIT ?`
+    ),
+    // The cursor message's own (created_at, rowid) bounds the page, so equal times are never skipped.
+    messagesBeforeId: db.prepare<[string, string, string, string, string, number, number], MessageRow>(
+      `SELECT m.* FROM messages m
+       JOIN messages cursor ON cursor.id = ? AND cursor.conversation_id = ? AND cursor.room = ?
+       WHERE m.conversation_id = ? AND m.room = ? AND m.created_at < ?
+         AND (m.created_at < cursor.created_at OR (m.created_at = cursor.created_at AND m.rowid < cursor.rowid))
+       ORDER BY m.created_at DESC, m.rowid DESC
        LIMIT ?`
     ),
     deleteMessagesExcept: db.prepare('DELETE FROM messages WHERE conversation_id = ? AND room <> ?'),
@@ -345,9 +360,16 @@ export function createSqlitePersistence({ filename }: { filename: string }): Per
         kind: row.kind
       }));
     },
-    async setRole(conversationId, userId, role) {
-      const { changes } = stmt.setRole.run(role, conversationId, userId);
-      if (changes === 0) throw new Error(`No membership of ${userId} in ${conversationId}.`);
+    async setRole(conversationId, userId, role, options = {}) {
+      const from = options.from ?? null;
+      const { changes } = stmt.setRole.run(role, conversationId, userId, from, from);
+      if (changes === 0) throw new MembershipChangedError(conversationId, userId);
+    },
+    async purgeExpired(now) {
+      return {
+        sessions: stmt.purgeSessions.run(now).changes,
+        invites: stmt.purgeInvites.run(now).changes
+      };
     },
 
     async createInvite(invite: Invite) {
@@ -378,13 +400,21 @@ export function createSqlitePersistence({ filename }: { filename: string }): Per
       return { message: toMessage(stmt.messageById.get(message.id)!), inserted };
     },
     async listMessages(conversationId, room, options = {}) {
-      const rows = stmt.messagesBefore.all(
-        conversationId,
-        room,
-        options.before ?? Number.MAX_SAFE_INTEGER,
-        // SQLite reads a negative LIMIT as "no limit".
-        options.limit ?? -1
-      );
+      const before = options.before ?? Number.MAX_SAFE_INTEGER;
+      // SQLite reads a negative LIMIT as "no limit".
+      const limit = options.limit ?? -1;
+      const rows =
+        options.beforeId === undefined
+          ? stmt.messagesBefore.all(conversationId, room, before, limit)
+          : stmt.messagesBeforeId.all(
+              options.beforeId,
+              conversationId,
+              room,
+              conversationId,
+              room,
+              before,
+              limit
+            );
       return rows.reverse().map(toMessage);
     },
 

@@ -79,6 +79,14 @@ export class UsernameTakenError extends Error {
   }
 }
 
+/** `setRole` found no membership with the expected role: it is gone, or someone changed it first. */
+export class MembershipChangedError extends Error {
+  constructor(conversationId: string, userId: string) {
+    super(`The membership of ${userId} in ${conversationId} is not as expected; nothing was changed.`);
+    this.name = 'MembershipChangedError';
+  }
+}
+
 export interface Persistence {
   createUser(input: {
     id: UserId;
@@ -105,17 +113,39 @@ export interface Persistence {
   addMember(membership: Membership): Promise<{ membership: Membership; created: boolean }>;
   getMembership(conversationId: ConversationId, userId: UserId): Promise<Membership | null>;
   listMembers(conversationId: ConversationId): Promise<Member[]>;
-  setRole(conversationId: ConversationId, userId: UserId, role: Role): Promise<void>;
+  /**
+   * Changes one member's role; with `from`, only while the role still is `from` (a role change decided
+   * on what was read). Throws `MembershipChangedError` when no such membership exists.
+   */
+  setRole(
+    conversationId: ConversationId,
+    userId: UserId,
+    role: Role,
+    options?: { from?: Role }
+  ): Promise<void>;
 
   createInvite(invite: Invite): Promise<void>;
   getInvite(tokenHash: string): Promise<Invite | null>;
+
+  /** Deletes sessions and invites whose expiry is at or before `now` (SPEC R62). */
+  purgeExpired(now: number): Promise<{ sessions: number; invites: number }>;
 
   /** Idempotent by message id: a retry returns the stored message with `inserted: false`. */
   appendMessage(message: ChatMessage): Promise<{ message: ChatMessage; inserted: boolean }>;
   listMessages(
     conversationId: ConversationId,
     room: string,
-    options?: { limit?: number; before?: number }
+    options?: {
+      limit?: number;
+      /** Only messages with an earlier server time. */
+      before?: number;
+      /**
+       * Only messages listed before this one (earlier time, or the same time and stored earlier), so
+       * paging by the oldest message seen skips none that share its time (SPEC R26). An id that is
+       * not a message of this room lists nothing.
+       */
+      beforeId?: MessageId;
+    }
   ): Promise<ChatMessage[]>;
 
   /**

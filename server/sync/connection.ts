@@ -4,7 +4,7 @@
 import { WebSocket } from 'ws';
 import type { DocRef } from '../../src/lib/domain/docs';
 import type { Access } from '../../src/lib/domain/policy';
-import type { Identity } from './types';
+import type { Identity } from '../auth/identity';
 
 /** Frames a connection may send before its document has loaded; the stock client sends two or three. */
 const MAX_EARLY_FRAMES = 256;
@@ -16,8 +16,10 @@ export class Connection {
   readonly ref: DocRef;
   /** Mutable: a role change re-decides it while the connection stays open (SPEC R14). */
   access: Exclude<Access, 'none'>;
-  /** Awareness client ids announced through this connection, removed from everyone's view when it closes. */
+  /** Awareness client ids this connection owns (SPEC R19), removed from everyone's view when it closes. */
   readonly awarenessIds = new Set<number>();
+  /** Bumped by every re-decision of `access`, so a slower, older decision never overwrites a newer one. */
+  accessRevision = 0;
   /** Cleared by every keepalive round and set again by the pong. */
   isAlive = true;
   /** Frames that arrived before the document was loaded, handled in order once it is (SPEC R15). */

@@ -26,10 +26,6 @@ export class DocManager {
     return this.#docs.size;
   }
 
-  values(): IterableIterator<SharedDoc> {
-    return this.#docs.values();
-  }
-
   /**
    * The document, loading it when needed. Cancels a pending unload, so the caller must either attach
    * a connection or pin it and call `release` afterwards, or the document stays loaded for good.
@@ -120,7 +116,7 @@ export class DocManager {
     }
   }
 
-  /** Shutdown: stores every pending write, then drops all documents. */
+  /** Shutdown: lets in-flight server writes finish, stores every pending write, then drops all documents. */
   async unloadAll(): Promise<void> {
     const all = [...this.#docs.values()];
     this.#docs.clear();
@@ -133,6 +129,8 @@ export class DocManager {
         } catch {
           return; // already reported; nothing was loaded, so nothing is pending
         }
+        // A server write that got past its checks is storing its change and waits for that to land.
+        await shared.whenUnpinned();
         for (let attempt = 0; attempt < 3 && shared.log.pendingCount > 0; attempt++) await shared.log.flush();
         if (shared.log.pendingCount > 0) {
           this.#options.onError(

@@ -13,16 +13,18 @@ import type * as Y from 'yjs';
 import { parseDocName } from '../../src/lib/domain/docs';
 import type { ConversationId, UserId } from '../../src/lib/domain/ids';
 import { decideDocAccess } from '../../src/lib/domain/policy';
+import type { Role } from '../../src/lib/domain/roles';
 import { Connection } from './connection';
 import { DocManager } from './docManager';
 import { handleFrame } from './messages';
 import { encodeSyncStep1 } from './protocol';
 import type { SharedDoc } from './sharedDoc';
-import { CLOSE, type SyncServer, type SyncServerOptions } from './types';
+import { CLOSE, SyncClosedError, type SyncServer, type SyncServerOptions } from './types';
 import { admitUpgrade, rejectUpgrade, type Admission } from './upgrade';
 
 export type { SyncServer, SyncServerOptions, Identity } from './types';
-export { CLOSE } from './types';
+export { CLOSE, SyncClosedError } from './types';
+export { createMetaWriter, type MetaWriter } from './metaWriter';
 
 /** Close codes outside `CLOSE` that the stock client treats as transient (it reconnects). */
 const CLOSE_INTERNAL_ERROR = 1011;
@@ -50,11 +52,6 @@ export function createSyncServer(options: SyncServerOptions): SyncServer {
     onError
   });
   const connections = new Set<Connection>();
-  // A role change that lands while an upgrade is between its membership read and its connection
-  // would leave that connection with the old access; these let `accept` notice and re-decide.
-  let revisionClock = 0;
-  const lastRevised = new Map<string, number>();
-  const revisionKey = (conversationId: string, userId: string) => `${conversationId}\u0000${userId}`;
   let closing: Promise<void> | null = null;
 
   const keepalive = setInterval(() => {
@@ -81,7 +78,6 @@ export function createSyncServer(options: SyncServerOptions): SyncServer {
       rejectUpgrade(socket, 503, 'The server is shutting down; try again in a moment.');
       return;
     }
-    const seenRevision = revisionClock;
     admitUpgrade(req, { persistence, identify, isAllowedOrigin })
       .then((admission) => {
         if (!admission.ok) {
@@ -93,7 +89,7 @@ export function createSyncServer(options: SyncServerOptions): SyncServer {
           return;
         }
         socket.off('error', onSocketError);
-        wss.handleUpgrade(req, socket, head, (ws) => accept(ws, admission, seenRevision));
+        wss.handleUpgrade(req, socket, head, (ws) => accept(ws, admission));
       })
       .catch((error: unknown) => {
         onError(error, 'admitting a WebSocket upgrade');
@@ -101,7 +97,7 @@ export function createSyncServer(options: SyncServerOptions): SyncServer {
       });
   }
 
-  function accept(ws: WebSocket, admission: Admission & { ok: true }, seenRevision: number): void {
+  function accept(ws: WebSocket, admission: Admission & { ok: true }): void {
     const conn = new Connection({
       ws,
       identity: admission.identity,
@@ -149,16 +145,34 @@ export function createSyncServer(options: SyncServerOptions): SyncServer {
       }
     });
 
-    shared.whenLoaded.then(
-      () => greet(shared, conn),
-      () => conn.close(CLOSE_INTERNAL_ERROR, 'The document could not be loaded; reconnecting.')
-    );
+    shared.whenLoaded
+      .then(
+        // Frames wait for this too: a role change that landed between the admission's membership read
+        // and this connection joining `connections` would otherwise go unnoticed (SPEC R14).
+        () => recheckAccess(conn).then(() => greet(shared, conn)),
+        () => conn.close(CLOSE_INTERNAL_ERROR, 'The document could not be loaded; reconnecting.')
+      )
+      .catch((error: unknown) => {
+        onError(error, `re-deciding access of a new connection to ${conn.docName}`);
+        conn.close(CLOSE_INTERNAL_ERROR, 'The server failed to start syncing.');
+      });
+  }
 
-    const key = revisionKey(admission.ref.conversationId, admission.identity.userId);
-    if ((lastRevised.get(key) ?? 0) > seenRevision) {
-      redecide([conn], admission.ref.conversationId, admission.identity.userId).catch((error: unknown) =>
-        onError(error, 're-deciding access of a new connection')
-      );
+  /** Reads the membership once more for a connection that is now reachable by `reviseAccess`. */
+  async function recheckAccess(conn: Connection): Promise<void> {
+    const revision = conn.accessRevision;
+    const membership = await persistence.getMembership(conn.ref.conversationId, conn.identity.userId);
+    // A `reviseAccess` meanwhile knows better than this read, which may predate it.
+    if (conn.accessRevision === revision) setAccess(conn, membership?.role ?? null);
+  }
+
+  function setAccess(conn: Connection, role: Role | null): void {
+    conn.accessRevision++;
+    const access = decideDocAccess({ role, kind: conn.ref.kind });
+    if (access === 'none') {
+      conn.close(CLOSE.accessRevoked, 'You are no longer a member of this conversation.');
+    } else {
+      conn.access = access;
     }
   }
 
@@ -178,37 +192,30 @@ export function createSyncServer(options: SyncServerOptions): SyncServer {
     }
   }
 
-  async function redecide(affected: Connection[], conversationId: ConversationId, userId: UserId) {
-    const membership = await persistence.getMembership(conversationId, userId);
-    for (const conn of affected) {
-      const access = decideDocAccess({ role: membership?.role ?? null, kind: conn.ref.kind });
-      if (access === 'none') {
-        conn.close(CLOSE.accessRevoked, 'You are no longer a member of this conversation.');
-      } else {
-        conn.access = access;
-      }
+  function reviseAccess(conversationId: ConversationId, userId: UserId, role: Role | null): void {
+    for (const conn of connections) {
+      if (conn.ref.conversationId === conversationId && conn.identity.userId === userId)
+        setAccess(conn, role);
     }
   }
 
-  async function reviseAccess(conversationId: ConversationId, userId: UserId): Promise<void> {
-    lastRevised.set(revisionKey(conversationId, userId), ++revisionClock);
-    const affected = [...connections].filter(
-      (conn) => conn.ref.conversationId === conversationId && conn.identity.userId === userId
-    );
-    if (affected.length > 0) await redecide(affected, conversationId, userId);
-  }
-
   async function writeAsServer(docName: string, change: (doc: Y.Doc) => void): Promise<void> {
-    if (closing) throw new Error('The sync server is closed; the change was not written.');
+    if (closing) throw new SyncClosedError();
     if (!parseDocName(docName)) throw new Error(`“${docName}” is not a Parley document name.`);
     const shared = docs.open(docName);
-    // Pinned so that an idle unload cannot destroy the document between its load and the change.
-    shared.pins++;
+    // Pinned so that an idle unload cannot destroy the document between its load and the change, and
+    // so that shutdown waits for the change to be stored.
+    shared.pin();
     try {
       await shared.whenLoaded;
+      // Shutdown began during the load: the document is about to go (or gone), so a change now would
+      // be acknowledged and then lost.
+      if (closing || shared.isDestroyed) throw new SyncClosedError();
       shared.doc.transact(() => change(shared.doc), 'server');
+      // Whoever is told "done" (a REST client) must find the change after a crash (SPEC R17).
+      await shared.log.persist();
     } finally {
-      shared.pins--;
+      shared.unpin();
       docs.release(shared);
     }
   }

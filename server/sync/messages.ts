@@ -4,6 +4,8 @@
  * it carries nothing the server lacks (the stock client's sync answer to a server that is ahead).
  */
 import * as Y from 'yjs';
+import * as decoding from 'lib0/decoding';
+import * as encoding from 'lib0/encoding';
 import * as awarenessProtocol from 'y-protocols/awareness';
 import type { Connection } from './connection';
 import type { SharedDoc } from './sharedDoc';
@@ -15,6 +17,11 @@ import {
 } from './protocol';
 import { assertWellFormedUpdate, isKnownUpdate } from './updates';
 import { CLOSE } from './types';
+
+/** Awareness client ids one connection may own; the stock client uses one (SPEC R19). */
+export const MAX_AWARENESS_IDS = 4;
+/** Largest presence state of one client id, as JSON (SPEC R19). */
+export const MAX_AWARENESS_STATE_BYTES = 8 * 1024;
 
 export function handleFrame(shared: SharedDoc, conn: Connection, frame: Uint8Array): void {
   if (conn.isClosed || shared.isDestroyed) return;
@@ -28,10 +35,12 @@ export function handleFrame(shared: SharedDoc, conn: Connection, frame: Uint8Arr
       case 'update':
         receiveUpdate(shared, conn, message.update);
         return;
-      case 'awareness':
-        // Presence is not document content: every member, read-only or not, may show theirs.
-        awarenessProtocol.applyAwarenessUpdate(shared.awareness, message.update, conn);
+      case 'awareness': {
+        // Presence is not document content: every member, read-only or not, may show theirs, and only theirs.
+        const own = keepOwnAwareness(shared, conn, message.update);
+        if (own) awarenessProtocol.applyAwarenessUpdate(shared.awareness, own, conn);
         return;
+      }
       case 'queryAwareness': {
         const clients = [...shared.awareness.getStates().keys()];
         conn.send(encodeAwarenessMessage(shared.awareness, clients));
@@ -53,4 +62,51 @@ function receiveUpdate(shared: SharedDoc, conn: Connection, update: Uint8Array):
   }
   if (isKnownUpdate(shared.getSnapshot(), update)) return;
   conn.close(CLOSE.readOnlyWrite, 'This connection is read-only; the change was not applied.');
+}
+
+/**
+ * The part of an awareness update this connection may apply (SPEC R19): entries for client ids it owns
+ * or claims now. An id is owned by the first connection that announced it; another connection of the
+ * same user takes it over (a reconnecting client keeps its id), anyone else's entries for it are
+ * dropped. Too many ids or an oversized state close the connection as malformed. `null` when nothing
+ * is left.
+ */
+function keepOwnAwareness(shared: SharedDoc, conn: Connection, update: Uint8Array): Uint8Array | null {
+  const decoder = decoding.createDecoder(update);
+  const count = decoding.readVarUint(decoder);
+  const kept: Array<{ clientId: number; clock: number; state: string }> = [];
+  for (let i = 0; i < count; i++) {
+    const clientId = decoding.readVarUint(decoder);
+    const clock = decoding.readVarUint(decoder);
+    const state = decoding.readVarString(decoder);
+    if (Buffer.byteLength(state) > MAX_AWARENESS_STATE_BYTES) {
+      throw new MalformedMessageError(
+        `A presence state is limited to ${MAX_AWARENESS_STATE_BYTES / 1024} KiB.`
+      );
+    }
+    const owner = shared.awarenessOwners.get(clientId);
+    if (owner !== conn) {
+      if (owner && owner.identity.userId !== conn.identity.userId) continue;
+      // Removing the presence of an id nobody owns removes nothing: it is not claimed for that.
+      if (!owner && state === 'null') continue;
+      if (conn.awarenessIds.size >= MAX_AWARENESS_IDS) {
+        throw new MalformedMessageError(`One connection may show at most ${MAX_AWARENESS_IDS} presences.`);
+      }
+      owner?.awarenessIds.delete(clientId);
+      shared.awarenessOwners.set(clientId, conn);
+      conn.awarenessIds.add(clientId);
+    }
+    kept.push({ clientId, clock, state });
+  }
+  if (decoding.hasContent(decoder))
+    throw new MalformedMessageError('Trailing bytes after the presence update.');
+  if (kept.length === 0) return null;
+  const encoder = encoding.createEncoder();
+  encoding.writeVarUint(encoder, kept.length);
+  for (const entry of kept) {
+    encoding.writeVarUint(encoder, entry.clientId);
+    encoding.writeVarUint(encoder, entry.clock);
+    encoding.writeVarString(encoder, entry.state);
+  }
+  return encoding.toUint8Array(encoder);
 }

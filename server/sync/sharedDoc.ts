@@ -5,6 +5,7 @@
  */
 import * as Y from 'yjs';
 import * as awarenessProtocol from 'y-protocols/awareness';
+import { asBuffer } from '../bytes';
 import type { Persistence } from '../persistence/types';
 import type { Connection } from './connection';
 import { encodeAwarenessMessage, encodeUpdateMessage } from './protocol';
@@ -30,8 +31,14 @@ export class SharedDoc {
   readonly log: UpdateLog;
   /** Resolves once the stored log is applied; rejects when storage could not be read. */
   readonly whenLoaded: Promise<void>;
+  /**
+   * Awareness client id → the connection that announced it first (SPEC R19). Only that connection may
+   * set or remove the id's state, so one member cannot overwrite or hide another's presence.
+   */
+  readonly awarenessOwners = new Map<number, Connection>();
   /** In-flight server writes that keep the document from being unloaded under them. */
-  pins = 0;
+  #pins = 0;
+  #unpinned: Array<() => void> = [];
   idleTimer: NodeJS.Timeout | null = null;
   #destroyed = false;
   #snapshot: Y.Snapshot | null = null;
@@ -49,6 +56,25 @@ export class SharedDoc {
       onError: options.onError
     });
     this.whenLoaded = this.#load(options.persistence, options.after);
+  }
+
+  get pins(): number {
+    return this.#pins;
+  }
+
+  pin(): void {
+    this.#pins++;
+  }
+
+  unpin(): void {
+    this.#pins--;
+    if (this.#pins === 0) for (const resolve of this.#unpinned.splice(0)) resolve();
+  }
+
+  /** Resolves once no server write holds the document (shutdown waits for them, SPEC R15). */
+  whenUnpinned(): Promise<void> {
+    if (this.#pins === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#unpinned.push(resolve));
   }
 
   get isDestroyed(): boolean {
@@ -69,12 +95,13 @@ export class SharedDoc {
 
   removeConnection(conn: Connection): void {
     if (!this.connections.delete(conn)) return;
-    if (conn.awarenessIds.size === 0 || this.#destroyed) return;
-    // A client that reconnects keeps its awareness id; the new connection may already speak for it.
-    const gone = [...conn.awarenessIds].filter(
-      (id) => ![...this.connections].some((c) => c.awarenessIds.has(id))
-    );
-    if (gone.length > 0) awarenessProtocol.removeAwarenessStates(this.awareness, gone, null);
+    if (conn.awarenessIds.size === 0) return;
+    // A client that reconnects keeps its awareness id; its new connection may already have taken it over.
+    const gone = [...conn.awarenessIds].filter((id) => this.awarenessOwners.get(id) === conn);
+    for (const id of gone) this.awarenessOwners.delete(id);
+    if (gone.length > 0 && !this.#destroyed) {
+      awarenessProtocol.removeAwarenessStates(this.awareness, gone, null);
+    }
   }
 
   destroy(): void {
@@ -115,16 +142,9 @@ export class SharedDoc {
     origin: unknown
   ): void => {
     const from = this.connections.has(origin as Connection) ? (origin as Connection) : null;
-    if (from) {
-      for (const id of added) from.awarenessIds.add(id);
-      for (const id of updated) from.awarenessIds.add(id);
-      for (const id of removed) from.awarenessIds.delete(id);
-    }
     const message = asBuffer(encodeAwarenessMessage(this.awareness, added.concat(updated, removed)));
     for (const conn of this.connections) {
       if (conn !== from) conn.send(message);
     }
   };
 }
-
-const asBuffer = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);

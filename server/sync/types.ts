@@ -2,15 +2,11 @@ import type * as Y from 'yjs';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { ConversationId, UserId } from '../../src/lib/domain/ids';
-import type { MemberKind } from '../../src/lib/domain/roles';
+import type { Role } from '../../src/lib/domain/roles';
+import type { Identity } from '../auth/identity';
 import type { Persistence } from '../persistence/types';
 
-/** Who opened a request or connection, as established from the session or guest cookie. */
-export interface Identity {
-  userId: UserId;
-  kind: MemberKind;
-  displayName: string;
-}
+export type { Identity };
 
 /** WebSocket close codes. 4400–4499 are final for the stock y-websocket client (it stops reconnecting). */
 export const CLOSE = {
@@ -28,12 +24,21 @@ export const CLOSE = {
   goingAway: 1001
 } as const;
 
+/** The server is shutting down; the change was not made (REST answers 503: try again shortly). */
+export class SyncClosedError extends Error {
+  constructor() {
+    super('The sync server is shutting down; the change was not written.');
+    this.name = 'SyncClosedError';
+  }
+}
+
 export interface SyncServer {
   /** Handles an HTTP upgrade on `/ws/<docName>`: 401/403/404 as plain HTTP before any Yjs message. */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
   /**
    * The server as trusted writer: loads the document if needed and runs `change` inside one
-   * transaction with the origin `'server'`; the change is fanned out and persisted like any other.
+   * transaction with the origin `'server'`; the change is fanned out like any other and stored before
+   * this resolves. Throws `SyncClosedError` when shutdown began, so nothing is acknowledged and lost.
    */
   writeAsServer(docName: string, change: (doc: Y.Doc) => void): Promise<void>;
   /**
@@ -41,8 +46,12 @@ export interface SyncServer {
    * client), drops its pending writes and deletes its stored log (SPEC R50).
    */
   deleteDocument(docName: string): Promise<void>;
-  /** Re-decides access of every open connection of this user in this conversation (role change). */
-  reviseAccess(conversationId: ConversationId, userId: UserId): Promise<void>;
+  /**
+   * Gives every open connection of this user in this conversation the access of `role` (`null`: no
+   * longer a member), at once: no frame of theirs is handled with the old access after this returns
+   * (role change, SPEC R14).
+   */
+  reviseAccess(conversationId: ConversationId, userId: UserId, role: Role | null): void;
   /** Numbers for tests and benchmarks. */
   stats(): { loadedDocs: number; connections: number };
   /** Flushes pending writes and closes every connection. */

@@ -20,6 +20,9 @@ export class UpdateLog {
   #scheduled = false;
   #chain: Promise<void> = Promise.resolve();
   #discarded = false;
+  /** Updates ever pushed, and how many of them (a prefix, since batches land in order) are stored. */
+  #pushed = 0;
+  #stored = 0;
   readonly #options: UpdateLogOptions;
 
   constructor(options: UpdateLogOptions) {
@@ -33,6 +36,7 @@ export class UpdateLog {
 
   push(update: Uint8Array): void {
     if (this.#discarded) return;
+    this.#pushed++;
     this.#pending.push(update);
     if (this.#scheduled) return;
     this.#scheduled = true;
@@ -49,6 +53,18 @@ export class UpdateLog {
   flush(): Promise<void> {
     this.#chain = this.#chain.then(() => this.#writeBatch());
     return this.#chain;
+  }
+
+  /**
+   * Resolves once every update pushed so far is stored, so that a write acknowledged to someone is
+   * durable; rejects when storage refused them (they stay queued and later flushes retry them). A
+   * discarded log resolves: its document is being deleted on purpose.
+   */
+  async persist(): Promise<void> {
+    const target = this.#pushed;
+    await this.flush();
+    if (this.#discarded || this.#stored >= target) return;
+    throw new Error(`Storage refused the latest updates of ${this.#options.docName}; they will be retried.`);
   }
 
   /**
@@ -70,6 +86,7 @@ export class UpdateLog {
     let rowCount: number;
     try {
       ({ rowCount } = await persistence.appendUpdates(docName, batch));
+      this.#stored += batch.length;
     } catch (error) {
       // Put the batch back in front so nothing accepted is lost; the next flush retries it.
       if (!this.#discarded) this.#pending = batch.concat(this.#pending);

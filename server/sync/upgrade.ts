@@ -9,7 +9,7 @@ import { getDocName, parseDocName } from '../../src/lib/domain/docs';
 import type { Access } from '../../src/lib/domain/policy';
 import { decideDocAccess } from '../../src/lib/domain/policy';
 import type { Persistence } from '../persistence/types';
-import type { Identity } from './types';
+import type { Identity } from '../auth/identity';
 
 export const WS_PATH_PREFIX = '/ws/';
 

@@ -26,7 +26,12 @@ export interface TestServer {
 
 export async function startTestServer(options: Partial<StartServerOptions> = {}): Promise<TestServer> {
   const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'parley-test-')));
-  const start = () => startServer({ ...options, port: 0, host: '127.0.0.1', dataDir });
+  // Suites sign up many users from one address within a minute; throttling has its own tests (R63).
+  const authAttemptsPerMinute = options.authAttemptsPerMinute ?? {
+    perAddress: Infinity,
+    perUsername: Infinity
+  };
+  const start = () => startServer({ ...options, authAttemptsPerMinute, port: 0, host: '127.0.0.1', dataDir });
   let server: RunningServer = await start();
   let running = true;
   return {

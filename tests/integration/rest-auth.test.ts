@@ -1,5 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, passwordFor, signIn, signUp } from '../helpers/api';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import {
+  api,
+  createConversation,
+  createInvite,
+  joinAsGuest,
+  passwordFor,
+  signIn,
+  signUp
+} from '../helpers/api';
 import { startTestServer, type TestServer } from '../helpers/server';
 import { hashToken } from '../../server/auth/tokens';
 
@@ -133,6 +141,46 @@ describe('REST: accounts and sessions', () => {
     expect((await api(server.url, '/api/auth/signout', { method: 'POST' })).status).toBe(204);
   });
 
+  it('R9: sign out clears both cookies; an account’s sign-out keeps the guest session, a guest’s ends it', async () => {
+    const lena = await signUp(server.url, 'lena');
+    const { token } = await createInvite(
+      server.url,
+      lena.cookie,
+      (await createConversation(server.url, lena.cookie, 'Both')).id
+    );
+    const guest = await joinAsGuest(server.url, token, 'Visitor');
+    const out = await api(server.url, '/api/auth/signout', {
+      method: 'POST',
+      cookie: `${lena.cookie}; ${guest.cookie}`
+    });
+    expect(out.status).toBe(204);
+    for (const name of ['parley_session', 'parley_guest']) {
+      expect(out.setCookie.find((c) => c.startsWith(`${name}=`))).toMatch(/^[a-z_]+=;.*Max-Age=0/);
+    }
+    expect((await api(server.url, '/api/me', { cookie: lena.cookie })).status).toBe(401);
+    expect((await api(server.url, '/api/me', { cookie: guest.cookie })).status).toBe(200);
+
+    const guestOut = await api(server.url, '/api/auth/signout', { method: 'POST', cookie: guest.cookie });
+    expect(guestOut.status).toBe(204);
+    expect(guestOut.setCookie.map((c) => c.split('=')[0]).sort()).toEqual(['parley_guest', 'parley_session']);
+    expect((await api(server.url, '/api/me', { cookie: guest.cookie })).status).toBe(401);
+  });
+
+  it('R62: expired sessions and invites are purged when the server starts', async () => {
+    const mona = await signUp(server.url, 'mona');
+    const conversation = await createConversation(server.url, mona.cookie, 'Purge');
+    const invite = await createInvite(server.url, mona.cookie, conversation.id);
+    const sessionHash = hashToken(mona.cookie.split('=')[1]);
+    clockOffset = 31 * DAY;
+    try {
+      await server.restart();
+      expect(await server.persistence.getSession(sessionHash)).toBeNull();
+      expect(await server.persistence.getInvite(hashToken(invite.token))).toBeNull();
+    } finally {
+      clockOffset = 0;
+    }
+  });
+
   it('R9: a session expires after 30 days', async () => {
     const hank = await signUp(server.url, 'hank');
     clockOffset = 29 * DAY;
@@ -208,5 +256,45 @@ describe('REST: accounts and sessions', () => {
       cookie: `parley_session=${guest.cookies.parley_guest}`
     });
     expect(swapped.status).toBe(401);
+  });
+});
+
+describe('REST: sign-in throttling', () => {
+  let server: TestServer;
+  afterEach(async () => {
+    await server.cleanup();
+  });
+
+  it('R63: too many attempts for one username answer 429 with Retry-After; other usernames carry on', async () => {
+    server = await startTestServer({ authAttemptsPerMinute: { perAddress: 100, perUsername: 3 } });
+    await signUp(server.url, 'nora');
+    const attempt = (username: string, password = 'wrong-password-1') =>
+      api(server.url, '/api/auth/signin', { method: 'POST', body: { username, password } });
+    // Sign-up took one of nora's three attempts.
+    expect((await attempt('nora')).status).toBe(401);
+    expect((await attempt('NORA')).status).toBe(401);
+    const refused = await attempt('nora', passwordFor('nora'));
+    expect(refused.status).toBe(429);
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(refused.body.error).toMatch(/^Too many sign-in attempts\. Wait \d+ seconds and try again\.$/);
+    expect((await attempt('otto')).status).toBe(401);
+  });
+
+  it('R63: too many attempts from one address answer 429, sign-ups included', async () => {
+    server = await startTestServer({ authAttemptsPerMinute: { perAddress: 2, perUsername: 100 } });
+    expect(
+      (await api(server.url, '/api/auth/signin', { method: 'POST', body: { username: 'a1', password: 'x' } }))
+        .status
+    ).toBe(401);
+    expect(
+      (await api(server.url, '/api/auth/signin', { method: 'POST', body: { username: 'a2', password: 'x' } }))
+        .status
+    ).toBe(401);
+    const signUpAnswer = await api(server.url, '/api/auth/signup', {
+      method: 'POST',
+      body: { username: 'a3a3', password: passwordFor('a3a3') }
+    });
+    expect(signUpAnswer.status).toBe(429);
+    expect(signUpAnswer.headers.get('retry-after')).toMatch(/^\d+$/);
   });
 });

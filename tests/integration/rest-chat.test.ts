@@ -212,6 +212,27 @@ describe('REST: main chat', () => {
     expect(older.body.messages.every((m: { createdAt: number }) => m.createdAt < cursor)).toBe(true);
   });
 
+  it('R25: a post naming another author than the signed-in user is refused with 409 and stores nothing; its own author is fine', async () => {
+    const id = newMessageId();
+    const refused = await api(server.url, messagesPath(), {
+      method: 'POST',
+      cookie: bob.cookie,
+      body: { id, text: 'queued by alice', authorId: alice.user.id }
+    });
+    expect(refused.status).toBe(409);
+    expect(refused.body.error).toMatch(/^You are signed in as someone else in another tab\./);
+    const listed = await listMessages(server.url, alice.cookie, conversation.id);
+    expect(listed.map((m) => m.id)).not.toContain(id);
+
+    const accepted = await api(server.url, messagesPath(), {
+      method: 'POST',
+      cookie: alice.cookie,
+      body: { id, text: 'queued by alice', authorId: alice.user.id }
+    });
+    expect(accepted.status).toBe(201);
+    expect(accepted.body.message).toMatchObject({ id, authorId: alice.user.id });
+  });
+
   it('R24: chat history survives a server restart', async () => {
     const before = await listMessages(server.url, alice.cookie, conversation.id);
     expect(before.length).toBeGreaterThan(3);
@@ -227,5 +248,38 @@ describe('REST: main chat', () => {
     });
     expect(retry.status).toBe(200);
     expect(await listMessages(server.url, alice.cookie, conversation.id)).toHaveLength(before.length);
+  });
+});
+
+describe('REST: chat history pages', () => {
+  let server: TestServer;
+  afterAll(async () => {
+    await server.cleanup();
+  });
+
+  it('R26: paging back by the oldest message seen (beforeId) skips none of the messages that share a time', async () => {
+    // A clock that stands still: every message gets the same server time.
+    server = await startTestServer({ now: () => 1_700_000_000_000 });
+    const alice = await signUp(server.url, 'alice', { displayName: 'Alice' });
+    const conversation = await createConversation(server.url, alice.cookie, 'Same time');
+    const posted: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      posted.push(
+        (await postMessage(server.url, alice.cookie, { conversationId: conversation.id, text: `t${i}` })).id
+      );
+    }
+    const path = `/api/conversations/${conversation.id}/messages`;
+    const seen: string[] = [];
+    let page = (await api(server.url, `${path}?limit=2`, { cookie: alice.cookie })).body.messages;
+    while (page.length > 0) {
+      seen.unshift(...page.map((m: { id: string }) => m.id));
+      const next = await api(server.url, `${path}?limit=2&beforeId=${page[0].id}`, { cookie: alice.cookie });
+      expect(next.status).toBe(200);
+      page = next.body.messages;
+    }
+    expect(seen).toEqual(posted);
+    const bad = await api(server.url, `${path}?beforeId=not%20an%20id`, { cookie: alice.cookie });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error).toMatch(/beforeId/);
   });
 });

@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { waitFor } from '../helpers/api';
 import { startTestServer, type TestServer } from '../helpers/server';
+import { createStorageProbe } from '../helpers/storage';
 import { castConversation, createClientPool, readStoredDoc } from './syncFixture';
 
 let server: TestServer;
@@ -36,18 +37,25 @@ async function isStoredLike(docName: string, doc: Y.Doc): Promise<boolean> {
 
 describe('sync storage', () => {
   it('R15, R17: a restart keeps the document state, including changes not yet stored when it began', async () => {
-    server = await startTestServer();
+    const probe = createStorageProbe();
+    server = await startTestServer({ wrapPersistence: probe.wrap });
     const cast = await castConversation(server);
     const alice = pool.connect(cast.alice, cast.controlDoc);
     const bob = pool.connect(cast.bob, cast.controlDoc);
     await Promise.all([alice.whenSynced(), bob.whenSynced()]);
+    // Storage is stuck: the first batch waits in flight, every later change waits behind it.
+    const release = probe.holdAppends((name) => name === cast.controlDoc);
     for (let round = 1; round <= 10; round++) edit(alice.doc, round);
     // Seen by bob means accepted by the server; the restart must store whatever is still pending.
     await waitFor(() => setup(bob.doc).get('roomCount') === 10);
+    await waitFor(() => probe.appendsOf(cast.controlDoc) > 0, { what: 'a batch on its way to storage' });
     const expected = content(alice.doc);
+    expect(setup((await readStoredDoc(server, cast.controlDoc)).doc).get('roomCount')).toBeUndefined();
     pool.destroyAll();
 
-    await server.restart();
+    const restarted = server.restart();
+    release();
+    await restarted;
     const carol = pool.connect(cast.carol, cast.controlDoc);
     let atFirstSync: unknown = null;
     carol.provider.once('sync', () => (atFirstSync = content(carol.doc)));
@@ -81,11 +89,13 @@ describe('sync storage', () => {
   });
 
   it('R15: a connection arriving during the idle delay keeps the document loaded', async () => {
-    server = await startTestServer({ sync: { idleUnloadMs: 100 } });
+    const probe = createStorageProbe();
+    server = await startTestServer({ sync: { idleUnloadMs: 100 }, wrapPersistence: probe.wrap });
     const cast = await castConversation(server);
     await waitFor(() => server.sync.stats().loadedDocs === 0, {
       what: 'the meta and chat documents unloaded'
     });
+    const loadsBefore = probe.loadsOf(cast.controlDoc);
     const alice = pool.connect(cast.alice, cast.controlDoc);
     await alice.whenSynced();
     setup(alice.doc).set('roomCount', 2);
@@ -110,6 +120,8 @@ describe('sync storage', () => {
       what: 'alice’s change through the kept document'
     });
     expect(server.sync.stats().loadedDocs).toBe(1);
+    // Loaded once for alice, and never again: bob and alice's return found it in memory.
+    expect(probe.loadsOf(cast.controlDoc) - loadsBefore).toBe(1);
   });
 
   it('R17: compaction keeps the state identical after many updates', async () => {

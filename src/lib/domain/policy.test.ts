@@ -87,6 +87,22 @@ describe('decideRoleChange', () => {
   });
 });
 
+describe('role change wording', () => {
+  it('R5: making a guest a participant says the guest already has participant-level rights', () => {
+    const decision = decideRoleChange({
+      actorRole: 'owner',
+      targetRole: 'guest',
+      targetKind: 'guest',
+      newRole: 'participant'
+    });
+    expect(decision).toMatchObject({ ok: false, status: 403 });
+    if (!decision.ok) {
+      expect(decision.reason).toMatch(/already take part with a participant’s rights/);
+      expect(decision.reason).not.toMatch(/moderator/);
+    }
+  });
+});
+
 describe('invites and chat', () => {
   it('R6: only moderators invite', () => {
     expect([

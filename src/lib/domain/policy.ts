@@ -44,7 +44,10 @@ export function decideRoleChange({
     return {
       ok: false,
       status: 403,
-      reason: 'Guests cannot become moderators. Ask them to join with an account.'
+      reason:
+        newRole === 'participant'
+          ? 'Guests already take part with a participant’s rights; their guest role cannot be changed.'
+          : 'Guests cannot become moderators. Ask them to join with an account.'
     };
   }
   if (targetRole === newRole) {
@@ -62,3 +65,10 @@ export function mayInvite(role: Role | null): boolean {
 export function mayPostChat(role: Role | null): boolean {
   return role !== null;
 }
+
+/**
+ * The 409 answer to a chat post whose `authorId` is not the signed-in user (SPEC R25): the outbox of
+ * one user, in a tab where someone else signed in since. The outbox recognises this sentence and waits.
+ */
+export const SIGNED_IN_AS_SOMEONE_ELSE =
+  'You are signed in as someone else in another tab. Sign in again as the author to send this message.';

@@ -1,8 +1,10 @@
 import 'fake-indexeddb/auto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isValidId } from '../domain/ids';
+import { SIGNED_IN_AS_SOMEONE_ELSE } from '../domain/policy';
 import {
   Outbox,
+  createApiPost,
   createIndexedDbOutboxStore,
   createMemoryOutboxStore,
   newMessageId,
@@ -203,5 +205,49 @@ describe('Outbox', () => {
     await outbox.enqueue({ conversationId: CONV, id: 'throwsonce01', text: 'x' });
     await waitFor(outbox, () => outbox.pendingCount === 0 && !outbox.flushing);
     expect(calls).toEqual(['throwsonce01', 'throwsonce01']);
+  });
+
+  it('R25: posts name their author; 401 and the wrong-user 409 keep the message queued until it is accepted', async () => {
+    const answers = [
+      { status: 409, body: { error: SIGNED_IN_AS_SOMEONE_ELSE } },
+      { status: 401, body: { error: 'Not signed in.' } },
+      { status: 201, body: { message: {} } }
+    ];
+    const bodies: unknown[] = [];
+    const fetchImpl = (async (_path: string, init: RequestInit) => {
+      bodies.push(JSON.parse(String(init.body)));
+      const answer = answers.shift()!;
+      return new Response(JSON.stringify(answer.body), {
+        status: answer.status,
+        headers: { 'content-type': 'application/json' }
+      });
+    }) as unknown as typeof fetch;
+    const outbox = make({
+      store: createMemoryOutboxStore(),
+      post: createApiPost({ authorId: 'aliceuser01', fetchImpl })
+    });
+    const states: string[] = [];
+    outbox.subscribe(() => states.push(outbox.items[0]?.state ?? 'none'));
+    await outbox.enqueue({ conversationId: CONV, id: 'waitsforme01', text: 'mine' });
+    await waitFor(outbox, () => outbox.pendingCount === 0 && !outbox.flushing);
+    expect(bodies).toEqual(
+      Array.from({ length: 3 }, () => ({ id: 'waitsforme01', text: 'mine', authorId: 'aliceuser01' }))
+    );
+    expect(states).not.toContain('failed');
+    expect(outbox.items[0].state).toBe('sent');
+  });
+
+  it('R25: another 409 (an id taken by someone else) is still final', async () => {
+    const fetchImpl = (async () =>
+      new Response(JSON.stringify({ error: 'A message with this id already exists.' }), {
+        status: 409
+      })) as unknown as typeof fetch;
+    const outbox = make({
+      store: createMemoryOutboxStore(),
+      post: createApiPost({ authorId: 'a1234567', fetchImpl })
+    });
+    await outbox.enqueue({ conversationId: CONV, id: 'takenid00001', text: 'x' });
+    await waitFor(outbox, () => outbox.items[0]?.state === 'failed');
+    expect(outbox.items[0].error).toBe('A message with this id already exists.');
   });
 });

@@ -1,4 +1,5 @@
-import { ApiError, api } from '../api/client';
+import { ApiError, api, request } from '../api/client';
+import { SIGNED_IN_AS_SOMEONE_ELSE } from '../domain/policy';
 import { isValidId } from '../domain/ids';
 import { checkMessageText, type Checked } from '../domain/validation';
 
@@ -19,7 +20,8 @@ export interface OutboxEntry {
 /**
  * - `queued`: will be sent as soon as the ones before it are;
  * - `sending`: a request is in flight;
- * - `waiting`: the last try could not reach the server (offline, 5xx); retried with backoff or on reconnect;
+ * - `waiting`: the last try could not reach the server (offline, 5xx), or the author is not signed in
+ *   in this browser right now (401, or someone else is: SPEC R25); retried with backoff or on reconnect;
  * - `sent`: accepted by the server; shown until the chat document delivers it;
  * - `failed`: refused with a 4xx; dropped from the queue, kept in memory to show the reason.
  */
@@ -50,16 +52,43 @@ export function newMessageId(): string {
   return btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
 }
 
-/** Posts through the REST API; 4xx answers are final, everything else (network, 5xx, 408, 429) is retried. */
-export const postViaApi: PostMessage = async (entry) => {
-  try {
-    await api.postMessage({ conversationId: entry.conversationId, id: entry.id, text: entry.text });
-    return { ok: true };
-  } catch (error) {
-    if (error instanceof ApiError) return { ok: false, retry: !error.isFinal, error: error.message };
-    return { ok: false, retry: true, error: String(error) };
-  }
-};
+/**
+ * Whether a refusal means "not now" rather than "never" for a queued message: signed out (401), or
+ * signed in as someone else than its author (SPEC R25). Signing in again as the author lets it go.
+ */
+function isWaitingForAuthor(error: ApiError): boolean {
+  return error.status === 401 || (error.status === 409 && error.message === SIGNED_IN_AS_SOMEONE_ELSE);
+}
+
+/**
+ * Posts through the REST API, naming `authorId` so the server refuses it under anyone else's cookie
+ * (SPEC R25). Other 4xx answers are final; everything else (network, 5xx, 408, 429) is retried, and
+ * so are 401 and the wrong-user 409: the message waits for its author instead of being dropped.
+ */
+export function createApiPost({
+  authorId,
+  fetchImpl
+}: { authorId?: string; fetchImpl?: typeof fetch } = {}): PostMessage {
+  return async (entry) => {
+    try {
+      await request(
+        'POST',
+        `/api/conversations/${encodeURIComponent(entry.conversationId)}/messages`,
+        { id: entry.id, text: entry.text, authorId },
+        fetchImpl
+      );
+      return { ok: true };
+    } catch (error) {
+      if (error instanceof ApiError) {
+        return { ok: false, retry: isWaitingForAuthor(error) || !error.isFinal, error: error.message };
+      }
+      return { ok: false, retry: true, error: String(error) };
+    }
+  };
+}
+
+/** `createApiPost` without an author: the server takes the cookie's user. */
+export const postViaApi: PostMessage = createApiPost();
 
 export interface OutboxOptions {
   store: OutboxStore;
@@ -353,6 +382,7 @@ export function getOutbox(userId: string): Outbox {
         : createIndexedDbOutboxStore(`parley:${userId}:outbox`);
     outbox = new Outbox({
       store,
+      post: createApiPost({ authorId: userId }),
       isSameUser: async () => {
         try {
           return (await api.getMe())?.id === userId;

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import {
   appendChatMessage,
+  appendChatMessageOnce,
   observeChat,
   observeMeta,
   readChatMessages,
@@ -27,6 +28,20 @@ function sync(a: Y.Doc, b: Y.Doc) {
 }
 
 describe('meta document', () => {
+  it('R61: writing a member or the conversation exactly as stored writes nothing; a differing entry is replaced', () => {
+    const doc = new Y.Doc();
+    writeConversationInfo(doc, { id: 'c1', title: 'Workshop', ownerId: 'alice', createdAt: 1 });
+    writeMember(doc, member('bob', 20));
+    const updates: Uint8Array[] = [];
+    doc.on('update', (update: Uint8Array) => updates.push(update));
+    writeConversationInfo(doc, { id: 'c1', title: 'Workshop', ownerId: 'alice', createdAt: 1 });
+    writeMember(doc, member('bob', 20));
+    expect(updates).toHaveLength(0);
+    writeMember(doc, member('bob', 20, 'moderator'));
+    expect(updates).toHaveLength(1);
+    expect(readMembers(doc)[0].role).toBe('moderator');
+  });
+
   it('R10: stores the conversation and members; members are listed by join time on every replica', () => {
     const server = new Y.Doc();
     writeConversationInfo(server, { id: 'c1', title: 'Workshop', ownerId: 'alice', createdAt: 1 });
@@ -63,6 +78,14 @@ describe('meta document', () => {
 });
 
 describe('chat document', () => {
+  it('R22: appendChatMessageOnce adds a message id once, however often it is written', () => {
+    const doc = new Y.Doc();
+    const entry = { id: 'msg00001', authorId: 'alice', authorName: 'Alice', text: 'hi', createdAt: 5 };
+    expect(appendChatMessageOnce(doc, entry)).toBe(true);
+    expect(appendChatMessageOnce(doc, { ...entry, text: 'again' })).toBe(false);
+    expect(readChatMessages(doc)).toEqual([entry]);
+  });
+
   it('R24: keeps messages in server order with author and time', () => {
     const doc = new Y.Doc();
     let calls = 0;

@@ -55,8 +55,22 @@ export function readConversationInfo(doc: Y.Doc): MetaConversation | null {
   };
 }
 
+/** Writes the member's entry; an entry already equal to it writes nothing (no update, no fan-out). */
 export function writeMember(doc: Y.Doc, member: MetaMember): void {
-  doc.transact(() => membersMap(doc).set(member.userId, { ...member }), 'server');
+  const members = membersMap(doc);
+  if (isSameMember(members.get(member.userId), member)) return;
+  doc.transact(() => members.set(member.userId, { ...member }), 'server');
+}
+
+const MEMBER_FIELDS = ['userId', 'displayName', 'username', 'kind', 'role', 'joinedAt'] as const;
+
+function isSameMember(stored: unknown, member: MetaMember): boolean {
+  if (typeof stored !== 'object' || stored === null) return false;
+  const entry = stored as Record<string, unknown>;
+  return (
+    Object.keys(entry).length === MEMBER_FIELDS.length &&
+    MEMBER_FIELDS.every((field) => entry[field] === member[field])
+  );
 }
 
 /** Members ordered by join time, then id, so every replica lists them the same way. */
@@ -68,6 +82,21 @@ export function readMembers(doc: Y.Doc): MetaMember[] {
 
 export function appendChatMessage(doc: Y.Doc, entry: ChatEntry): void {
   doc.transact(() => messagesArray(doc).push([{ ...entry }]), 'server');
+}
+
+/**
+ * Appends the message unless an entry with its id is already there: the first post and every retry
+ * use this, so a message shows once however often it is written (SPEC R22). Returns whether it appended.
+ */
+export function appendChatMessageOnce(doc: Y.Doc, entry: ChatEntry): boolean {
+  if (
+    messagesArray(doc)
+      .toArray()
+      .some((m) => m.id === entry.id)
+  )
+    return false;
+  appendChatMessage(doc, entry);
+  return true;
 }
 
 export function readChatMessages(doc: Y.Doc): ChatEntry[] {
