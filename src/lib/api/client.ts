@@ -1,7 +1,6 @@
 import type { Pathname } from '$app/types';
 import type {
   AssignableRole,
-  ChatMessage,
   Conversation,
   ConversationDetails,
   ConversationSummary,
@@ -147,11 +146,6 @@ export const api = {
    */
   async deleteBreakout(conversationId: string): Promise<void> {
     await request<unknown>('DELETE', `/api/conversations/${enc(conversationId)}/breakout`);
-  },
-  async postMessage(input: { conversationId: string; id: string; text: string }): Promise<ChatMessage> {
-    const path = `/api/conversations/${enc(input.conversationId)}/messages`;
-    return (await request<{ message: ChatMessage }>('POST', path, { id: input.id, text: input.text }))
-      .message;
   }
 };
 
