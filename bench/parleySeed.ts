@@ -9,6 +9,8 @@ export interface ParleySeed {
   docName: string;
   writerCookie: string;
   guestCookies: string[];
+  /** The guests' user ids, in the order of `guestCookies`: participants a moderator can assign. */
+  guestUserIds: string[];
 }
 
 async function call({
@@ -72,6 +74,7 @@ export async function seedParley({
   const token = invite.json.token as string;
 
   const guestCookies: string[] = new Array<string>(guests);
+  const guestUserIds: string[] = new Array<string>(guests);
   let next = 0;
   const joinNext = async (): Promise<void> => {
     while (next < guests) {
@@ -82,9 +85,16 @@ export async function seedParley({
         body: { displayName: `Guest ${i + 1}` }
       });
       guestCookies[i] = getCookie(joined.cookies, 'parley_guest');
+      guestUserIds[i] = (joined.json.user as { id: string }).id;
     }
   };
   await Promise.all(Array.from({ length: CONCURRENCY }, joinNext));
 
-  return { conversationId, docName: `conversation/${conversationId}/control`, writerCookie, guestCookies };
+  return {
+    conversationId,
+    docName: `conversation/${conversationId}/control`,
+    writerCookie,
+    guestCookies,
+    guestUserIds
+  };
 }

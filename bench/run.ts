@@ -1,29 +1,63 @@
 /**
- * `npm run bench`: fan-out latency of one control-document change to N connected y-websocket clients,
- * against Parley (auth and persistence on), the stock @y/websocket-server and a bare `ws` relay (the floor).
+ * `npm run bench`:
+ * - fan-out latency of one control-document change to N connected y-websocket clients, against Parley (auth
+ *   and persistence on), the stock @y/websocket-server and a bare `ws` relay (the floor);
+ * - the same for a moderator's breakout setup change made through src/lib/sync/control.ts (a rename or a
+ *   move) and read back by every reader with readBreakoutState, on Parley and the stock server at N = 500;
+ * - the time `distributeParticipants` takes to spread 10,000 participants over 100 rooms.
  * Prints a table and writes bench/results.json as {"metrics": {...}}. BENCH_ROUNDS changes the number of
- * measured rounds (200).
+ * measured rounds per scenario (200); each scenario also stops after SCENARIO_BUDGET_MS, so a run stays
+ * within a few minutes.
  *
- * All clients live in this one process, so their own work (500 Y.Docs applying each update one after the
- * other) is part of every sample; the floor shows how much of a figure that is.
+ * The readers' own work (500 Y.Docs applying each update one after the other) is part of every sample; the
+ * floor shows how much of a figure that is. BENCH_READER_PROCESSES (2) spreads the readers over that
+ * many processes (bench/readerShard.ts); 1 keeps them all in this one. On this two-core machine, with 2 the
+ * n500 p99s were 20–42 ms and their parley/stock ratio 0.95–1.11 over three runs; with 1, 41–97 ms and
+ * 0.67–0.69: the tail was mostly the single client process's queue.
  */
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { FanoutGroup, getPercentile, type FanoutTarget } from './fanout';
+import { measureAutoAssign, type AutoAssignResult } from './autoAssign';
+import {
+  FanoutGroup,
+  getPercentile,
+  getProbe,
+  ShardedFanoutGroup,
+  type FanoutTarget,
+  type ProbeSpec
+} from './fanout';
 import { seedParley, type ParleySeed } from './parleySeed';
 import { startFloor, startParley, startStock, type ServerProcess } from './servers';
+import { ReaderShard } from './shards';
 
 const CLIENT_COUNTS = [100, 500] as const;
+/** The breakout setup change is measured at the largest N only (issue 3's target). */
+const SETUP_CLIENTS = 500;
 const WARMUP_ROUNDS = 5;
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 200);
+/**
+ * 1: every reader in this process. More: the readers spread over that many reader processes (bench/
+ * readerShard.ts), so one event loop decoding 500 copies of each update is not what the tail measures.
+ */
+const READER_PROCESSES = Math.max(1, Number(process.env.BENCH_READER_PROCESSES ?? 2));
 /** The whole run must end by itself, even if a server hangs. */
-const WATCHDOG_MS = 10 * 60_000;
+const WATCHDOG_MS = 7 * 60_000;
+/** Each scenario stops measuring after this long, with the rounds it has, so the run stays bounded. */
+const SCENARIO_BUDGET_MS = 75_000;
+/** A server whose readers miss this many rounds in a row is not waited for any more (10 s per round). */
+const MAX_FAILED_ROUNDS_IN_A_ROW = 3;
 const PAUSE_BETWEEN_ROUNDS_MS = 20;
 
 type ServerName = 'parley' | 'stock' | 'floor';
 const SERVER_NAMES: ServerName[] = ['floor', 'stock', 'parley'];
+/** The relay holds no document, so it cannot serve the rooms a setup change needs. */
+const SETUP_SERVER_NAMES: ServerName[] = ['stock', 'parley'];
+
+/** `fanout`: a bare Y.Map key; `setup`: a breakout setup command read back with readBreakoutState. */
+type ChangeKind = 'fanout' | 'setup';
 
 interface Row {
+  kind: ChangeKind;
   server: ServerName;
   clients: number;
   p50: number;
@@ -43,12 +77,14 @@ function getTarget({
   name,
   server,
   seed,
-  clients
+  clients,
+  kind
 }: {
   name: ServerName;
   server: ServerProcess;
   seed: ParleySeed | null;
   clients: number;
+  kind: ChangeKind;
 }): FanoutTarget {
   if (name === 'parley' && seed) {
     return {
@@ -61,7 +97,7 @@ function getTarget({
   }
   return {
     serverUrl: toWsUrl(server.origin),
-    docName: `bench/control-n${clients}`,
+    docName: kind === 'setup' ? `bench/setup-n${clients}` : `bench/control-n${clients}`,
     ready: name === 'floor' ? 'connected' : 'synced'
   };
 }
@@ -70,44 +106,96 @@ function getTarget({
  * All servers' client groups stay connected at once and take turns round by round, in rotating order, so
  * that noise from the machine (other processes, the clients' own work) falls on every server alike.
  */
+function getProbeSpec({
+  name,
+  seed,
+  kind
+}: {
+  name: ServerName;
+  seed: ParleySeed | null;
+  kind: ChangeKind;
+}): ProbeSpec {
+  if (kind === 'fanout') return { kind: 'tick' };
+  // On Parley the person moved is a real participant (a guest who joined); the stock server knows no one.
+  const participantId = name === 'parley' && seed ? seed.guestUserIds[0] : 'bench-participant-0001';
+  return { kind: 'setup', participantId, tag: Math.random().toString(36).slice(2, 8) };
+}
+
 async function runScenario({
   servers,
   seed,
   clients,
-  failures
+  failures,
+  kind = 'fanout',
+  serverNames = SERVER_NAMES,
+  shards = []
 }: {
   servers: Map<ServerName, ServerProcess>;
   seed: ParleySeed | null;
   clients: number;
   failures: string[];
+  kind?: ChangeKind;
+  serverNames?: ServerName[];
+  shards?: ReaderShard[];
 }): Promise<Row[]> {
+  const label = `${kind === 'setup' ? 'setup ' : ''}n${clients}`;
   const groups = new Map<
     ServerName,
-    { group: FanoutGroup; connectMs: number; samples: number[]; lost: number }
+    {
+      group: FanoutGroup | ShardedFanoutGroup;
+      connectMs: number;
+      samples: number[];
+      lost: number;
+      failedInARow: number;
+    }
   >();
   try {
-    for (const name of SERVER_NAMES) {
+    for (const name of serverNames) {
       const server = servers.get(name);
       if (!server || (name === 'parley' && !seed)) continue;
       const started = performance.now();
       try {
-        const group = await FanoutGroup.connect({
-          target: getTarget({ name, server, seed, clients }),
-          readers: clients
+        const target = getTarget({ name, server, seed, clients, kind });
+        const probe = getProbeSpec({ name, seed, kind });
+        const group =
+          shards.length > 1
+            ? await ShardedFanoutGroup.connect({ target, readers: clients, probe, shards })
+            : await FanoutGroup.connect({ target, readers: clients, probe: getProbe(probe) });
+        groups.set(name, {
+          group,
+          connectMs: performance.now() - started,
+          samples: [],
+          lost: 0,
+          failedInARow: 0
         });
-        groups.set(name, { group, connectMs: performance.now() - started, samples: [], lost: 0 });
       } catch (error) {
-        failures.push(`${name} n${clients}: ${(error as Error).message}`);
+        failures.push(`${name} ${label}: ${(error as Error).message}`);
       }
     }
     const names = [...groups.keys()];
-    console.log(`bench: ${clients} clients each on ${names.join(', ')}: ${WARMUP_ROUNDS} + ${ROUNDS} rounds`);
+    console.log(
+      `bench: ${kind === 'setup' ? 'breakout setup change, ' : ''}${clients} clients each on ${names.join(', ')}: ${WARMUP_ROUNDS} + ${ROUNDS} rounds`
+    );
+    const startedAt = performance.now();
     for (let round = 0; round < WARMUP_ROUNDS + ROUNDS; round++) {
+      if (performance.now() - startedAt > SCENARIO_BUDGET_MS) {
+        console.log(
+          `bench: ${label}: time budget spent, stopping after ${round - WARMUP_ROUNDS} measured rounds`
+        );
+        break;
+      }
       for (let k = 0; k < names.length; k++) {
         const entry = groups.get(names[(round + k) % names.length])!;
+        if (entry.failedInARow >= MAX_FAILED_ROUNDS_IN_A_ROW) continue;
         // Lets each server finish what the last round left behind (e.g. batched storage writes).
         await pause(PAUSE_BETWEEN_ROUNDS_MS);
         const { latencies, lost } = await entry.group.runRound();
+        entry.failedInARow = lost > 0 ? entry.failedInARow + 1 : 0;
+        if (entry.failedInARow === MAX_FAILED_ROUNDS_IN_A_ROW) {
+          failures.push(
+            `${names[(round + k) % names.length]} ${label}: stopped after ${MAX_FAILED_ROUNDS_IN_A_ROW} rounds in a row with lost updates`
+          );
+        }
         if (round < WARMUP_ROUNDS) continue;
         entry.samples.push(...latencies);
         entry.lost += lost;
@@ -117,6 +205,7 @@ async function runScenario({
     for (const [name, entry] of groups) {
       const sorted = [...entry.samples].sort((a, b) => a - b);
       rows.push({
+        kind,
         server: name,
         clients,
         p50: getPercentile(sorted, 0.5),
@@ -128,7 +217,7 @@ async function runScenario({
         rssMb: servers.get(name)?.getRssMb()
       });
       if (entry.lost > 0)
-        failures.push(`${name} n${clients}: ${entry.lost} (client, round) updates never arrived`);
+        failures.push(`${name} ${label}: ${entry.lost} (client, round) updates never arrived`);
     }
     return rows;
   } finally {
@@ -142,14 +231,25 @@ async function main(): Promise<number> {
   // Every provider registers a process 'exit' handler; 500 of them are expected here.
   process.setMaxListeners(0);
   const servers = new Map<ServerName, ServerProcess>();
+  const shards: ReaderShard[] = [];
   const watchdog = setTimeout(() => {
     console.error(`bench: still running after ${WATCHDOG_MS / 60_000} minutes; stopping`);
-    void Promise.allSettled([...servers.values()].map((s) => s.stop())).finally(() => process.exit(1));
+    void Promise.allSettled([...servers.values(), ...shards].map((s) => s.stop())).finally(() =>
+      process.exit(1)
+    );
   }, WATCHDOG_MS);
 
   const failures: string[] = [];
   const rows: Row[] = [];
+  // Pure CPU and in this process only: measured first, before any server or client competes for the cores.
+  const autoAssign = measureAutoAssign();
   try {
+    if (READER_PROCESSES > 1) {
+      for (let k = 0; k < READER_PROCESSES; k++) shards.push(await ReaderShard.start());
+      console.log(
+        `bench: readers in ${READER_PROCESSES} processes, clock offsets ${shards.map((s) => s.offset.toFixed(3)).join(', ')} ms`
+      );
+    }
     servers.set('floor', await startFloor());
     servers.set('stock', await startStock());
     if (existsSync(join(import.meta.dirname, '..', 'server', 'main.ts'))) {
@@ -172,15 +272,26 @@ async function main(): Promise<number> {
       : null;
 
     for (const clients of CLIENT_COUNTS) {
-      rows.push(...(await runScenario({ servers, seed, clients, failures })));
+      rows.push(...(await runScenario({ servers, seed, clients, failures, shards })));
     }
+    rows.push(
+      ...(await runScenario({
+        servers,
+        seed,
+        clients: SETUP_CLIENTS,
+        failures,
+        kind: 'setup',
+        serverNames: SETUP_SERVER_NAMES,
+        shards
+      }))
+    );
   } finally {
-    await Promise.allSettled([...servers.values()].map((s) => s.stop()));
+    await Promise.allSettled([...servers.values(), ...shards].map((s) => s.stop()));
     clearTimeout(watchdog);
   }
 
-  const metrics = getMetrics(rows);
-  printTable(rows, metrics);
+  const metrics = getMetrics(rows, autoAssign);
+  printTable(rows, metrics, autoAssign);
   writeFileSync(join(import.meta.dirname, 'results.json'), `${JSON.stringify({ metrics }, null, 2)}\n`);
   console.log('\nwrote bench/results.json');
   if (failures.length > 0) {
@@ -190,10 +301,10 @@ async function main(): Promise<number> {
   return 0;
 }
 
-function getMetrics(rows: Row[]): Record<string, number> {
+function getMetrics(rows: Row[], autoAssign: AutoAssignResult): Record<string, number> {
   const metrics: Record<string, number> = {};
-  const find = (server: ServerName, clients: number) =>
-    rows.find((r) => r.server === server && r.clients === clients);
+  const find = (server: ServerName, clients: number, kind: ChangeKind = 'fanout') =>
+    rows.find((r) => r.server === server && r.clients === clients && r.kind === kind);
   for (const clients of CLIENT_COUNTS) {
     const n = `n${clients}`;
     const parley = find('parley', clients);
@@ -215,11 +326,22 @@ function getMetrics(rows: Row[]): Record<string, number> {
   }
   const parley500 = find('parley', 500);
   if (parley500?.rssMb !== undefined) metrics.server_rss_mb_n500 = round2(parley500.rssMb);
+
+  metrics.auto_assign_ms_10000x100 = round2(autoAssign.medianMs);
+  const setupN = `n${SETUP_CLIENTS}`;
+  const setupParley = find('parley', SETUP_CLIENTS, 'setup');
+  const setupStock = find('stock', SETUP_CLIENTS, 'setup');
+  if (setupParley) metrics[`setup_change_p99_ms_${setupN}`] = round2(setupParley.p99);
+  if (setupStock) metrics[`setup_change_p99_ms_stock_${setupN}`] = round2(setupStock.p99);
+  if (setupParley && setupStock) {
+    metrics[`setup_change_p99_ratio_${setupN}`] = round2(setupParley.p99 / setupStock.p99);
+  }
   return metrics;
 }
 
-function printTable(rows: Row[], metrics: Record<string, number>): void {
+function printTable(rows: Row[], metrics: Record<string, number>, autoAssign: AutoAssignResult): void {
   const header = [
+    'change',
     'server',
     'clients',
     'p50 ms',
@@ -231,6 +353,7 @@ function printTable(rows: Row[], metrics: Record<string, number>): void {
     'rss MB'
   ];
   const lines = rows.map((r) => [
+    r.kind,
     r.server,
     String(r.clients),
     r.p50.toFixed(2),
@@ -245,13 +368,16 @@ function printTable(rows: Row[], metrics: Record<string, number>): void {
   const format = (cells: string[]) =>
     cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
   console.log(
-    `\nFan-out of one control-document change: ${WARMUP_ROUNDS} warm-up + ${ROUNDS} rounds, one sample per (client, round)\n`
+    `\nFan-out of one control-document change (fanout: a bare map key; setup: a control.ts rename or move read back with readBreakoutState): ${WARMUP_ROUNDS} warm-up + ${ROUNDS} rounds, one sample per (client, round)\n`
   );
   console.log(format(header));
   console.log(widths.map((w) => '-'.repeat(w)).join('  '));
   lines.forEach((l) => console.log(format(l)));
+  console.log(
+    `\ndistributeParticipants, ${autoAssign.members} participants over ${autoAssign.rooms} rooms: median ${autoAssign.medianMs.toFixed(2)} ms, min ${autoAssign.minMs.toFixed(2)}, max ${autoAssign.maxMs.toFixed(2)} over ${autoAssign.runs} runs after ${autoAssign.warmupRuns} warm-up (target ≤ 20 ms)`
+  );
   console.log('');
-  for (const [key, value] of Object.entries(metrics)) console.log(`${key.padEnd(28)} ${value}`);
+  for (const [key, value] of Object.entries(metrics)) console.log(`${key.padEnd(32)} ${value}`);
 }
 
 main().then(
