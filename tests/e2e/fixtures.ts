@@ -146,7 +146,7 @@ export async function getStoredMessages(
 
 /**
  * Violations that make a page unusable for someone (axe-core "serious" and "critical"); minor and moderate
- * ones are left to review. The same rule as accessibility.spec.ts, shared for other suites.
+ * ones are left to review.
  */
 export async function expectNoSeriousA11yViolations(page: Page): Promise<void> {
   const { violations } = await new AxeBuilder({ page }).analyze();
