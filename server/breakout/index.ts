@@ -1,14 +1,48 @@
 /**
  * The server's own writes to the breakout setup, as the trusted writer of the control document
- * (SPEC R40): placing late joiners in automatic mode (R47) and deleting the breakout rooms (R50).
+ * (SPEC R40): placing late joiners in automatic mode (R47), deleting the breakout rooms (R50), and the
+ * participants' session intents (R77): choosing a room, asking for help, going back to the main room
+ * and back into one's room; plus the moderators' broadcast into every room's chat (R79).
  * Moderators' edits never pass through here; they sync directly over their writable connections.
  */
-import { pickRoomForLateJoiner, tidyBreakout, type Member } from '../../src/lib/domain/breakout';
+import { createHash } from 'node:crypto';
+import type * as Y from 'yjs';
+import {
+  compareRooms,
+  pickRoomForLateJoiner,
+  tidyBreakout,
+  type BreakoutView,
+  type Member
+} from '../../src/lib/domain/breakout';
 import { MAIN_ROOM, getDocName, parseDocName } from '../../src/lib/domain/docs';
-import { asUserId, type ConversationId, type RoomId, type UserId } from '../../src/lib/domain/ids';
-import { isModerator } from '../../src/lib/domain/roles';
-import { assignParticipants, clearSetup, readBreakoutState } from '../../src/lib/sync/control';
-import type { Persistence } from '../persistence/types';
+import {
+  asMessageId,
+  asUserId,
+  type ConversationId,
+  type MessageId,
+  type RoomId,
+  type UserId
+} from '../../src/lib/domain/ids';
+import { isModerator, type Role } from '../../src/lib/domain/roles';
+import {
+  getLocation,
+  getSessionPhase,
+  isSessionActive,
+  type SessionPhase,
+  type SessionRecord
+} from '../../src/lib/domain/session';
+import {
+  assignParticipants,
+  clearSetup,
+  deleteHelpRequest,
+  readBreakoutState,
+  readReturned,
+  readSession,
+  writeHelpRequest,
+  writeReturned
+} from '../../src/lib/sync/control';
+import type { ChatMessage, Persistence } from '../persistence/types';
+import { createMetaWriter } from '../sync/metaWriter';
 import type { SyncServer } from '../sync/types';
 
 /** The actor recorded on the server's setup commands. */
@@ -34,6 +68,75 @@ export interface Breakout {
    * touched. Returns the rooms the setup had.
    */
   deleteRooms(options: { conversationId: ConversationId }): Promise<RoomId[]>;
+  /**
+   * Where a member is now (R75), from the control document and the server's clock: their role, the
+   * room they are assigned to (tidy view), the room they are in (`null` = main room), and whether
+   * `room` exists in this conversation's setup.
+   */
+  locate(options: { conversationId: ConversationId; userId: UserId; room?: string }): Promise<Place>;
+  /** "Allow participants to choose": takes a seat in `roomId`, freeing the old one (R77, R78). */
+  chooseRoom(options: Intent & { roomId: string }): Promise<IntentResult<{ roomId: RoomId }>>;
+  /** "Request help" from the room the participant is in (R80). */
+  requestHelp(options: Intent): Promise<IntentResult<{ roomId: RoomId; since: number }>>;
+  /** Withdraws the participant's help request; none is not an error (R80). */
+  withdrawHelp(options: Intent): Promise<IntentResult<null>>;
+  /** "Back to main room", when the session allows it (R75). */
+  returnToMain(options: Intent): Promise<IntentResult<null>>;
+  /** Back into the assigned room after "Back to main room" (R75). */
+  rejoinRoom(options: Intent): Promise<IntentResult<{ roomId: RoomId }>>;
+  /**
+   * "Broadcast message" (R79): one entry, marked as a broadcast, in every room's chat document and in
+   * the message table. Idempotent by `id`: a retry adds nothing where the message already is.
+   */
+  broadcast(options: {
+    conversationId: ConversationId;
+    author: { userId: UserId; displayName: string };
+    id: MessageId;
+    text: string;
+  }): Promise<IntentResult<{ messages: ChatMessage[] }>>;
+}
+
+export interface Intent {
+  conversationId: ConversationId;
+  userId: UserId;
+}
+
+/** A refusal carries the HTTP status and the sentence the participant reads (R77). */
+export type IntentResult<T> =
+  { ok: true; value: T } | { ok: false; status: 400 | 403 | 404 | 409; error: string };
+
+export interface Place {
+  role: Role | null;
+  phase: SessionPhase;
+  assignedRoom: RoomId | null;
+  location: RoomId | null;
+  roomExists: boolean;
+}
+
+export const NO_SESSION = 'No breakout session is running. Wait for a moderator to start one.';
+const MODERATORS_NOT_SEATED =
+  'Moderators are not assigned to rooms; join any room from the list of rooms instead.';
+const UNKNOWN_ROOM = 'This room does not exist in this conversation. It may have been removed.';
+
+const refuse = (status: 400 | 403 | 404 | 409, error: string) => ({ ok: false as const, status, error });
+
+/**
+ * The stored id of a broadcast's copy in one room: derived from the client's id and the room, so every
+ * room has its own row (message ids are unique) and a retry finds the same one (R22, R79).
+ */
+export function broadcastMessageId(id: string, roomId: string): MessageId {
+  const digest = createHash('sha256').update(`${id}\u0000${roomId}`).digest('base64url');
+  return asMessageId(`b_${digest.slice(0, 40)}`);
+}
+
+interface Snapshot {
+  doc: Y.Doc;
+  members: Member[];
+  role: Role | null;
+  view: BreakoutView;
+  session: SessionRecord | null;
+  phase: SessionPhase;
+  location: RoomId | null;
 }
 
 const controlDocName = (conversationId: ConversationId) => getDocName({ conversationId, kind: 'control' });
@@ -94,7 +197,202 @@ export function createBreakout({ persistence, sync, now }: BreakoutDeps): Breako
     return placed;
   }
 
+  const chats = createMetaWriter(sync);
+
+  /**
+   * Checks and writes one intent as one synchronous step on the loaded control document, after the
+   * conversation's earlier intents and placements: two people taking the last seat are decided one
+   * after the other, on the same state (R78).
+   */
+  function runIntent<T>(
+    { conversationId, userId }: Intent,
+    decide: (snapshot: Snapshot) => IntentResult<T>
+  ): Promise<IntentResult<T>> {
+    return serialize(conversationId, async () => {
+      const stored = await persistence.listMembers(conversationId);
+      const members: Member[] = stored.map((m) => ({
+        userId: asUserId(m.userId),
+        isModerator: isModerator(m.role)
+      }));
+      const role = stored.find((m) => m.userId === userId)?.role ?? null;
+      let result: IntentResult<T> = refuse(403, 'You are not a member of this conversation.');
+      if (role === null) return result;
+      await sync.writeAsServer(controlDocName(conversationId), (doc) => {
+        const view = tidyBreakout({ state: readBreakoutState(doc), members });
+        const session = readSession(doc);
+        const phase = getSessionPhase({ session, now: now() });
+        const location = getLocation({ phase, roomOf: view.roomOf, returned: readReturned(doc), userId });
+        result = decide({ doc, members, role, view, session, phase, location });
+      });
+      return result;
+    });
+  }
+
+  /** The common refusals of a participant's intent: moderators, and no session running. */
+  function participantInSession(snapshot: Snapshot): IntentResult<never> | null {
+    if (isModerator(snapshot.role)) return refuse(403, MODERATORS_NOT_SEATED);
+    if (!snapshot.session || !isSessionActive(snapshot.phase)) return refuse(409, NO_SESSION);
+    return null;
+  }
+
   return {
+    async locate({ conversationId, userId, room }) {
+      const stored = await persistence.listMembers(conversationId);
+      const members: Member[] = stored.map((m) => ({
+        userId: asUserId(m.userId),
+        isModerator: isModerator(m.role)
+      }));
+      const role = stored.find((m) => m.userId === userId)?.role ?? null;
+      return sync.readDoc(controlDocName(conversationId), (doc) => {
+        const state = readBreakoutState(doc);
+        const view = tidyBreakout({ state, members });
+        const phase = getSessionPhase({ session: readSession(doc), now: now() });
+        return {
+          role,
+          phase,
+          assignedRoom: view.roomOf.get(userId) ?? null,
+          location: getLocation({ phase, roomOf: view.roomOf, returned: readReturned(doc), userId }),
+          roomExists: room !== undefined && state.rooms.some((r) => r.id === room)
+        };
+      });
+    },
+
+    chooseRoom({ conversationId, userId, roomId }) {
+      return runIntent({ conversationId, userId }, (snapshot) => {
+        const refused = participantInSession(snapshot);
+        if (refused) return refused;
+        const { doc, view, members } = snapshot;
+        if (view.mode !== 'choose') {
+          return refuse(
+            409,
+            'In this session the moderators assign the rooms; choosing is only possible in “Allow participants to choose” mode.'
+          );
+        }
+        const room = view.rooms.find((r) => r.id === roomId);
+        if (!room) return refuse(404, UNKNOWN_ROOM);
+        const uid = asUserId(userId);
+        if (view.roomOf.get(uid) !== room.id) {
+          if (room.seatCap !== null && room.members.length >= room.seatCap) {
+            return refuse(
+              409,
+              `“${room.name}” is full (${room.seatCap} of ${room.seatCap} seats). Choose another room.`
+            );
+          }
+          const participants = new Set(members.filter((m) => !m.isModerator).map((m) => m.userId));
+          const assigned = assignParticipants(doc, {
+            userIds: [uid],
+            roomId: room.id,
+            participants,
+            now: now(),
+            actor: SERVER_ACTOR
+          });
+          if (!assigned.ok) return refuse(409, assigned.error);
+        }
+        writeReturned(doc, { userId: uid, runId: null, actor: SERVER_ACTOR });
+        return { ok: true, value: { roomId: room.id } };
+      });
+    },
+
+    requestHelp(intent) {
+      return runIntent(intent, (snapshot) => {
+        const refused = participantInSession(snapshot);
+        if (refused) return refused;
+        if (snapshot.location === null) {
+          return refuse(409, 'You are in the main room. Help requests are for people in a breakout room.');
+        }
+        const since = writeHelpRequest(snapshot.doc, {
+          userId: intent.userId,
+          roomId: snapshot.location,
+          runId: snapshot.session!.runId,
+          now: now(),
+          actor: SERVER_ACTOR
+        });
+        return { ok: true, value: { roomId: snapshot.location, since } };
+      });
+    },
+
+    withdrawHelp(intent) {
+      return runIntent(intent, ({ doc }) => {
+        deleteHelpRequest(doc, { userId: intent.userId, actor: SERVER_ACTOR });
+        return { ok: true, value: null };
+      });
+    },
+
+    returnToMain(intent) {
+      return runIntent(intent, (snapshot) => {
+        const refused = participantInSession(snapshot);
+        if (refused) return refused;
+        if (!snapshot.session!.allowReturn) {
+          return refuse(
+            403,
+            'The moderators have not allowed going back to the main room during this session.'
+          );
+        }
+        if (snapshot.location === null) return refuse(409, 'You are already in the main room.');
+        writeReturned(snapshot.doc, {
+          userId: intent.userId,
+          runId: snapshot.session!.runId,
+          actor: SERVER_ACTOR
+        });
+        return { ok: true, value: null };
+      });
+    },
+
+    rejoinRoom(intent) {
+      return runIntent(intent, (snapshot) => {
+        const refused = participantInSession(snapshot);
+        if (refused) return refused;
+        const roomId = snapshot.view.roomOf.get(intent.userId);
+        if (roomId === undefined) {
+          return refuse(409, 'You have no breakout room to go back to. You stay in the main room.');
+        }
+        writeReturned(snapshot.doc, { userId: intent.userId, runId: null, actor: SERVER_ACTOR });
+        return { ok: true, value: { roomId } };
+      });
+    },
+
+    async broadcast({ conversationId, author, id, text }) {
+      const rooms = await sync.readDoc(controlDocName(conversationId), (doc) =>
+        readBreakoutState(doc).rooms.sort(compareRooms)
+      );
+      if (rooms.length === 0) {
+        return refuse(400, 'There are no breakout rooms to broadcast to. Set up breakout rooms first.');
+      }
+      const createdAt = now();
+      const messages: ChatMessage[] = [];
+      for (const room of rooms) {
+        if (!roomChatDocName(conversationId, room.id)) continue;
+        const { message, inserted } = await persistence.appendMessage({
+          id: broadcastMessageId(id, room.id),
+          conversationId,
+          room: room.id,
+          authorId: author.userId,
+          authorName: author.displayName,
+          text,
+          createdAt,
+          broadcast: true
+        });
+        if (!inserted && (message.authorId !== author.userId || message.conversationId !== conversationId)) {
+          return refuse(409, 'A message with this id already exists. Send it again with a new id.');
+        }
+        // A retry completes a first attempt that stopped between the table and a room's document.
+        await chats.appendChatOnce({
+          conversationId,
+          room: room.id,
+          entry: {
+            id: message.id,
+            authorId: message.authorId,
+            authorName: message.authorName,
+            text: message.text,
+            createdAt: message.createdAt,
+            broadcast: true
+          }
+        });
+        messages.push(message);
+      }
+      return { ok: true, value: { messages } };
+    },
+
     placeLateJoiner({ conversationId, userId }) {
       return serialize(conversationId, () => place(conversationId, userId));
     },

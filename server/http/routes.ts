@@ -4,6 +4,7 @@ import { MAIN_ROOM } from '../../src/lib/domain/docs';
 import {
   asConversationId,
   isValidId,
+  asUserId,
   type ConversationId,
   type MessageId,
   type UserId
@@ -21,7 +22,7 @@ import { UsernameTakenError } from '../auth/index';
 import type { Identity } from '../auth/identity';
 import { createThrottle } from '../auth/throttle';
 import { hashToken, isWellFormedToken, newId, newToken } from '../auth/tokens';
-import type { Breakout } from '../breakout/index';
+import type { Breakout, IntentResult } from '../breakout/index';
 import {
   MembershipChangedError,
   type Conversation,
@@ -35,6 +36,9 @@ import { SyncClosedError, createMetaWriter, type SyncServer } from '../sync/inde
 import { getRequestOrigin } from './origin';
 import { HttpError, type Route } from './router';
 import {
+  broadcastBody,
+  checkRoomKey,
+  chooseRoomBody,
   createConversationBody,
   guestJoinBody,
   postMessageBody,
@@ -73,6 +77,12 @@ async function serverWrite<T>(write: Promise<T>): Promise<T> {
     }
     throw error;
   }
+}
+
+/** An intent's refusal as the HTTP answer the participant reads (SPEC R77). */
+function unwrap<T>(result: IntentResult<T>): T {
+  if (!result.ok) throw new HttpError(result.status, result.error);
+  return result.value;
 }
 
 function toMetaMember(
@@ -447,6 +457,84 @@ export function createRoutes({
     },
     {
       method: 'POST',
+      path: '/api/conversations/:id/breakout/choose',
+      body: chooseRoomBody,
+      async handle({ req, params, body }) {
+        const { roomId } = body as v.InferOutput<typeof chooseRoomBody>;
+        const { me, conversation } = await requireMember(req, params.id);
+        const result = await serverWrite(
+          breakout.chooseRoom({ conversationId: conversation.id, userId: me.userId, roomId })
+        );
+        return { status: 200, body: unwrap(result) };
+      }
+    },
+    {
+      method: 'POST',
+      path: '/api/conversations/:id/breakout/help',
+      async handle({ req, params }) {
+        const { me, conversation } = await requireMember(req, params.id);
+        const result = await serverWrite(
+          breakout.requestHelp({ conversationId: conversation.id, userId: me.userId })
+        );
+        return { status: 201, body: { request: { userId: me.userId, ...unwrap(result) } } };
+      }
+    },
+    {
+      method: 'DELETE',
+      path: '/api/conversations/:id/breakout/help',
+      async handle({ req, params }) {
+        const { me, conversation } = await requireMember(req, params.id);
+        unwrap(
+          await serverWrite(breakout.withdrawHelp({ conversationId: conversation.id, userId: me.userId }))
+        );
+        return { status: 204 };
+      }
+    },
+    {
+      method: 'POST',
+      path: '/api/conversations/:id/breakout/return',
+      async handle({ req, params }) {
+        const { me, conversation } = await requireMember(req, params.id);
+        unwrap(
+          await serverWrite(breakout.returnToMain({ conversationId: conversation.id, userId: me.userId }))
+        );
+        return { status: 200, body: { roomId: null } };
+      }
+    },
+    {
+      method: 'POST',
+      path: '/api/conversations/:id/breakout/rejoin',
+      async handle({ req, params }) {
+        const { me, conversation } = await requireMember(req, params.id);
+        const result = await serverWrite(
+          breakout.rejoinRoom({ conversationId: conversation.id, userId: me.userId })
+        );
+        return { status: 200, body: unwrap(result) };
+      }
+    },
+    {
+      method: 'POST',
+      path: '/api/conversations/:id/breakout/broadcast',
+      body: broadcastBody,
+      async handle({ req, params, body }) {
+        const input = body as v.InferOutput<typeof broadcastBody>;
+        const { me, conversation, membership } = await requireMember(req, params.id);
+        if (!isModerator(membership.role)) {
+          throw new HttpError(403, 'Only owners and moderators can broadcast to the breakout rooms.');
+        }
+        const result = await serverWrite(
+          breakout.broadcast({
+            conversationId: conversation.id,
+            author: { userId: asUserId(me.userId), displayName: me.displayName },
+            id: input.id,
+            text: input.text
+          })
+        );
+        return { status: 201, body: unwrap(result) };
+      }
+    },
+    {
+      method: 'POST',
       path: '/api/conversations/:id/messages',
       body: postMessageBody,
       async handle({ req, params, body }) {
@@ -457,10 +545,24 @@ export function createRoutes({
           throw new HttpError(409, SIGNED_IN_AS_SOMEONE_ELSE);
         }
         if (!mayPostChat(membership.role)) throw new HttpError(403, 'You cannot post in this conversation.');
+        const room = input.room ?? MAIN_ROOM;
+        if (room !== MAIN_ROOM) {
+          // A room chat takes posts from the people in that room now, and from moderators (SPEC R77).
+          const place = await breakout.locate({ conversationId: conversation.id, userId: me.userId, room });
+          if (!place.roomExists) {
+            throw new HttpError(
+              404,
+              'This room does not exist in this conversation. It may have been removed.'
+            );
+          }
+          if (!isModerator(place.role) && place.location !== room) {
+            throw new HttpError(403, 'You are not in this room.');
+          }
+        }
         const { message, inserted } = await persistence.appendMessage({
           id: input.id,
           conversationId: conversation.id,
-          room: MAIN_ROOM,
+          room,
           authorId: me.userId,
           authorName: me.displayName,
           text: input.text,
@@ -471,7 +573,7 @@ export function createRoutes({
           !inserted &&
           (message.authorId !== me.userId ||
             message.conversationId !== conversation.id ||
-            message.room !== MAIN_ROOM)
+            message.room !== room)
         ) {
           throw new HttpError(409, 'A message with this id already exists. Send it again with a new id.');
         }
@@ -480,7 +582,7 @@ export function createRoutes({
         await serverWrite(
           meta.appendChatOnce({
             conversationId: conversation.id,
-            room: MAIN_ROOM,
+            room,
             entry: {
               id: message.id,
               authorId: message.authorId,
@@ -504,8 +606,25 @@ export function createRoutes({
         if (beforeId !== undefined && !isValidId(beforeId)) {
           throw new HttpError(400, '“beforeId” must be the id of the oldest message you have.');
         }
-        const { conversation } = await requireMember(req, params.id);
-        const messages = await persistence.listMessages(conversation.id, MAIN_ROOM, {
+        const roomParam = url.searchParams.get('room');
+        let room = MAIN_ROOM;
+        if (roomParam !== null) {
+          const checkedRoom = checkRoomKey(roomParam);
+          if (!checkedRoom.ok) throw new HttpError(400, checkedRoom.error);
+          room = checkedRoom.value;
+        }
+        const { me, conversation, membership } = await requireMember(req, params.id);
+        if (room !== MAIN_ROOM && !isModerator(membership.role)) {
+          // The same readers as the room's chat document (SPEC R81).
+          const assigned = await serverWrite(sync.getAssignedRoom(conversation.id, me.userId));
+          if (assigned !== room) {
+            throw new HttpError(
+              403,
+              'This room’s chat is open to the people in that room and to the moderators.'
+            );
+          }
+        }
+        const messages = await persistence.listMessages(conversation.id, room, {
           before,
           limit,
           beforeId: beforeId as MessageId | undefined

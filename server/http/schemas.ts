@@ -88,9 +88,31 @@ function checkAuthorId(value: unknown): Checked<string> {
       };
 }
 
+/** A chat room key: `main` or a breakout room's id (SPEC R10). */
+export function checkRoomKey(value: unknown): Checked<string> {
+  return typeof value === 'string' && /^[A-Za-z0-9_-]{1,64}$/.test(value)
+    ? { ok: true, value }
+    : { ok: false, error: '“room” must be “main” or the id of a breakout room.' };
+}
+
+function checkRoomId(value: unknown): Checked<string> {
+  return isValidId(value)
+    ? { ok: true, value }
+    : { ok: false, error: 'Choose a room: send its id as “roomId”.' };
+}
+
 export const postMessageBody = jsonObject({
   id: required(checkMessageId),
   text: required(checkMessageText),
   /** Who the sending app believes is signed in (SPEC R25); optional for older clients. */
-  authorId: v.optional(checked(checkAuthorId))
+  authorId: v.optional(checked(checkAuthorId)),
+  /** The chat room; the main room when missing (SPEC R20, R77). */
+  room: v.optional(checked(checkRoomKey))
+});
+
+export const chooseRoomBody = jsonObject({ roomId: required(checkRoomId) });
+
+export const broadcastBody = jsonObject({
+  id: required(checkMessageId),
+  text: required(checkMessageText)
 });

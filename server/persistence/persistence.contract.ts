@@ -252,6 +252,20 @@ export function runPersistenceContract(
       expect(await store.listMessages(c.id, 'main')).toEqual([first]);
     });
 
+    it('R79: a broadcast keeps its mark in the stored history; ordinary posts carry none', async () => {
+      const alice = await user();
+      const c = await conversation(alice.id);
+      const plain = message(c.id, alice.id, { room: 'roomA00000001', text: 'plain', createdAt: 1 });
+      const broadcast = {
+        ...message(c.id, alice.id, { room: 'roomA00000001', text: 'to all rooms', createdAt: 2 }),
+        broadcast: true
+      };
+      await store.appendMessage(plain);
+      expect(await store.appendMessage(broadcast)).toEqual({ message: broadcast, inserted: true });
+      expect(await store.appendMessage(broadcast)).toEqual({ message: broadcast, inserted: false });
+      expect(await store.listMessages(c.id, 'roomA00000001')).toEqual([plain, broadcast]);
+    });
+
     it('R24: messages list oldest first per room, with before and limit paging back from the newest', async () => {
       const alice = await user();
       const c = await conversation(alice.id);

@@ -75,7 +75,9 @@ const MIGRATIONS: string[] = [
     "update" BLOB NOT NULL
   );
   CREATE INDEX doc_updates_doc ON doc_updates(doc_name);
-  `
+  `,
+  // A moderator's broadcast into every breakout room (SPEC R79) keeps its mark in the history.
+  `ALTER TABLE messages ADD COLUMN broadcast INTEGER NOT NULL DEFAULT 0;`
 ];
 
 interface UserRow {
@@ -110,6 +112,7 @@ interface MessageRow {
   author_name: string;
   text: string;
   created_at: number;
+  broadcast: number;
 }
 
 const toUser = (row: UserRow): User => ({
@@ -141,7 +144,8 @@ const toMessage = (row: MessageRow): ChatMessage => ({
   authorId: row.author_id as UserId,
   authorName: row.author_name,
   text: row.text,
-  createdAt: row.created_at
+  createdAt: row.created_at,
+  ...(row.broadcast ? { broadcast: true } : {})
 });
 
 /** better-sqlite3 binds Buffers as blobs; wrapping shares the bytes instead of copying them. */
@@ -225,8 +229,8 @@ export function createSqlitePersistence({ filename }: { filename: string }): Per
       }
     >('SELECT * FROM invites WHERE token_hash = ?'),
     insertMessage: db.prepare(
-      `INSERT INTO messages (id, conversation_id, room, author_id, author_name, text, created_at)
-       VALUES (@id, @conversationId, @room, @authorId, @authorName, @text, @createdAt)
+      `INSERT INTO messages (id, conversation_id, room, author_id, author_name, text, created_at, broadcast)
+       VALUES (@id, @conversationId, @room, @authorId, @authorName, @text, @createdAt, @broadcast)
        ON CONFLICT (id) DO NOTHING`
     ),
     messageById: db.prepare<[string], MessageRow>('SELECT * FROM messages WHERE id = ?'),
@@ -395,7 +399,8 @@ export function createSqlitePersistence({ filename }: { filename: string }): Per
     },
 
     async appendMessage(message) {
-      const inserted = stmt.insertMessage.run(message).changes > 0;
+      const inserted =
+        stmt.insertMessage.run({ ...message, broadcast: message.broadcast ? 1 : 0 }).changes > 0;
       if (inserted) return { message: { ...message }, inserted };
       return { message: toMessage(stmt.messageById.get(message.id)!), inserted };
     },

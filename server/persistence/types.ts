@@ -70,6 +70,8 @@ export interface ChatMessage {
   authorName: string;
   text: string;
   createdAt: number;
+  /** A moderator's "Broadcast message" into every room (SPEC R79); absent on ordinary posts. */
+  broadcast?: boolean;
 }
 
 export class UsernameTakenError extends Error {

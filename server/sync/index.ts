@@ -10,10 +10,12 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, WebSocket, type RawData } from 'ws';
 import type * as Y from 'yjs';
-import { parseDocName } from '../../src/lib/domain/docs';
-import type { ConversationId, UserId } from '../../src/lib/domain/ids';
-import { decideDocAccess } from '../../src/lib/domain/policy';
-import type { Role } from '../../src/lib/domain/roles';
+import { tidyBreakout } from '../../src/lib/domain/breakout';
+import { getDocName, parseDocName } from '../../src/lib/domain/docs';
+import { asUserId, type ConversationId, type RoomId, type UserId } from '../../src/lib/domain/ids';
+import { decideDocAccess, isRoomChat } from '../../src/lib/domain/policy';
+import { isModerator, type Role } from '../../src/lib/domain/roles';
+import { readBreakoutState } from '../../src/lib/sync/control';
 import { Connection } from './connection';
 import { DocManager } from './docManager';
 import { handleFrame } from './messages';
@@ -53,6 +55,97 @@ export function createSyncServer(options: SyncServerOptions): SyncServer {
   });
   const connections = new Set<Connection>();
   let closing: Promise<void> | null = null;
+  /** Control documents whose changes re-decide access to room chats (SPEC R81). */
+  const watched = new WeakSet<SharedDoc>();
+  /** Per conversation: a revision of room-chat access is running, and whether another is due after it. */
+  const revisions = new Map<ConversationId, { again: boolean }>();
+
+  /**
+   * `docs.open`, plus: a control document's changes (a move, a removed room) re-decide who may read
+   * the room chats of its conversation.
+   */
+  function openDoc(name: string): SharedDoc {
+    const shared = docs.open(name);
+    if (!watched.has(shared)) {
+      watched.add(shared);
+      const ref = parseDocName(name);
+      if (ref?.kind === 'control') {
+        shared.doc.on('update', () => scheduleRoomChatRevision(ref.conversationId));
+      }
+    }
+    return shared;
+  }
+
+  /** The room each participant is in as every replica shows it (tidy view of the control document). */
+  async function readRoomOf(conversationId: ConversationId): Promise<{
+    roomOf: ReadonlyMap<UserId, RoomId>;
+    roles: ReadonlyMap<UserId, Role>;
+    rooms: ReadonlySet<string>;
+  }> {
+    const members = await persistence.listMembers(conversationId);
+    const state = await readDoc(getDocName({ conversationId, kind: 'control' }), readBreakoutState);
+    const view = tidyBreakout({
+      state,
+      members: members.map((m) => ({ userId: asUserId(m.userId), isModerator: isModerator(m.role) }))
+    });
+    return {
+      roomOf: view.roomOf,
+      roles: new Map(members.map((m) => [asUserId(m.userId), m.role])),
+      rooms: new Set(state.rooms.map((room) => room.id))
+    };
+  }
+
+  async function getAssignedRoom(conversationId: ConversationId, userId: UserId): Promise<RoomId | null> {
+    return (await readRoomOf(conversationId)).roomOf.get(userId) ?? null;
+  }
+
+  function scheduleRoomChatRevision(conversationId: ConversationId): void {
+    const running = revisions.get(conversationId);
+    if (running) {
+      running.again = true;
+      return;
+    }
+    const state = { again: false };
+    revisions.set(conversationId, state);
+    void (async () => {
+      try {
+        do {
+          state.again = false;
+          await reviseRoomChats(conversationId);
+        } while (state.again && !closing);
+      } catch (error) {
+        // Shutdown closes every connection anyway; only other failures are worth reporting.
+        if (!(error instanceof SyncClosedError)) {
+          onError(error, `re-deciding room chat access in ${conversationId}`);
+        }
+      } finally {
+        revisions.delete(conversationId);
+      }
+    })();
+  }
+
+  /** Closes room-chat connections of people who are no longer in that room (moved, room removed). */
+  async function reviseRoomChats(conversationId: ConversationId): Promise<void> {
+    const affected = () =>
+      [...connections].filter(
+        (conn) => conn.ref.conversationId === conversationId && isRoomChat(conn.ref) && !conn.isClosed
+      );
+    if (affected().length === 0 || closing) return;
+    const { roomOf, roles, rooms } = await readRoomOf(conversationId);
+    for (const conn of affected()) {
+      const userId = conn.identity.userId;
+      const access = decideDocAccess({
+        role: roles.get(userId) ?? null,
+        kind: conn.ref.kind,
+        room: conn.ref.room,
+        assignedRoom: roomOf.get(userId) ?? null
+      });
+      if (access !== 'none') continue;
+      // A removed room reads like a deleted one to its former members (the stock client stops for good).
+      if (!rooms.has(conn.ref.room ?? '')) conn.close(CLOSE.deleted, 'This room was deleted.');
+      else conn.close(CLOSE.accessRevoked, 'You are no longer in this room.');
+    }
+  }
 
   const keepalive = setInterval(() => {
     for (const conn of connections) {
@@ -78,7 +171,7 @@ export function createSyncServer(options: SyncServerOptions): SyncServer {
       rejectUpgrade(socket, 503, 'The server is shutting down; try again in a moment.');
       return;
     }
-    admitUpgrade(req, { persistence, identify, isAllowedOrigin })
+    admitUpgrade(req, { persistence, identify, isAllowedOrigin, getAssignedRoom })
       .then((admission) => {
         if (!admission.ok) {
           rejectUpgrade(socket, admission.status, admission.sentence);
@@ -110,7 +203,7 @@ export function createSyncServer(options: SyncServerOptions): SyncServer {
       return;
     }
     connections.add(conn);
-    const shared = docs.open(admission.docName);
+    const shared = openDoc(admission.docName);
     shared.connections.add(conn);
 
     ws.on('pong', () => {
@@ -164,15 +257,25 @@ export function createSyncServer(options: SyncServerOptions): SyncServer {
     const membership = await persistence.getMembership(conn.ref.conversationId, conn.identity.userId);
     // A `reviseAccess` meanwhile knows better than this read, which may predate it.
     if (conn.accessRevision === revision) setAccess(conn, membership?.role ?? null);
+    // A move between the admission's read of the assignments and now is caught here (SPEC R81).
+    if (isRoomChat(conn.ref) && !conn.isClosed) scheduleRoomChatRevision(conn.ref.conversationId);
   }
 
   function setAccess(conn: Connection, role: Role | null): void {
     conn.accessRevision++;
-    const access = decideDocAccess({ role, kind: conn.ref.kind });
+    // Room chats also depend on the assignments, which `reviseRoomChats` reads; here only the role
+    // counts, so a member stays a reader until that revision says otherwise.
+    const access = decideDocAccess({
+      role,
+      kind: conn.ref.kind,
+      room: conn.ref.room,
+      assignedRoom: conn.ref.room
+    });
     if (access === 'none') {
       conn.close(CLOSE.accessRevoked, 'You are no longer a member of this conversation.');
     } else {
       conn.access = access;
+      if (isRoomChat(conn.ref) && !isModerator(role)) scheduleRoomChatRevision(conn.ref.conversationId);
     }
   }
 
@@ -202,7 +305,7 @@ export function createSyncServer(options: SyncServerOptions): SyncServer {
   async function writeAsServer(docName: string, change: (doc: Y.Doc) => void): Promise<void> {
     if (closing) throw new SyncClosedError();
     if (!parseDocName(docName)) throw new Error(`“${docName}” is not a Parley document name.`);
-    const shared = docs.open(docName);
+    const shared = openDoc(docName);
     // Pinned so that an idle unload cannot destroy the document between its load and the change, and
     // so that shutdown waits for the change to be stored.
     shared.pin();
@@ -214,6 +317,21 @@ export function createSyncServer(options: SyncServerOptions): SyncServer {
       shared.doc.transact(() => change(shared.doc), 'server');
       // Whoever is told "done" (a REST client) must find the change after a crash (SPEC R17).
       await shared.log.persist();
+    } finally {
+      shared.unpin();
+      docs.release(shared);
+    }
+  }
+
+  async function readDoc<T>(docName: string, read: (doc: Y.Doc) => T): Promise<T> {
+    if (closing) throw new SyncClosedError();
+    if (!parseDocName(docName)) throw new Error(`“${docName}” is not a Parley document name.`);
+    const shared = openDoc(docName);
+    shared.pin();
+    try {
+      await shared.whenLoaded;
+      if (shared.isDestroyed) throw new SyncClosedError();
+      return read(shared.doc);
     } finally {
       shared.unpin();
       docs.release(shared);
@@ -240,6 +358,8 @@ export function createSyncServer(options: SyncServerOptions): SyncServer {
   return {
     handleUpgrade,
     writeAsServer,
+    readDoc,
+    getAssignedRoom,
     deleteDocument,
     reviseAccess,
     stats: () => ({ loadedDocs: docs.size, connections: connections.size }),

@@ -1,7 +1,7 @@
 import type * as Y from 'yjs';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { ConversationId, UserId } from '../../src/lib/domain/ids';
+import type { ConversationId, RoomId, UserId } from '../../src/lib/domain/ids';
 import type { Role } from '../../src/lib/domain/roles';
 import type { Identity } from '../auth/identity';
 import type { Persistence } from '../persistence/types';
@@ -41,6 +41,16 @@ export interface SyncServer {
    * this resolves. Throws `SyncClosedError` when shutdown began, so nothing is acknowledged and lost.
    */
   writeAsServer(docName: string, change: (doc: Y.Doc) => void): Promise<void>;
+  /**
+   * Reads a document as the server holds it (loading it if needed) without changing it; `read` runs
+   * synchronously on the loaded document, so what it sees is one consistent state.
+   */
+  readDoc<T>(docName: string, read: (doc: Y.Doc) => T): Promise<T>;
+  /**
+   * The breakout room this member is in as every replica shows it (`tidyBreakout` of the control
+   * document and the stored members), or `null` (SPEC R43, R81).
+   */
+  getAssignedRoom(conversationId: ConversationId, userId: UserId): Promise<RoomId | null>;
   /**
    * Deletes a document for good: closes its connections with `CLOSE.deleted` (final for the stock
    * client), drops its pending writes and deletes its stored log (SPEC R50).

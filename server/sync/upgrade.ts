@@ -7,7 +7,9 @@ import type { Duplex } from 'node:stream';
 import type { DocRef } from '../../src/lib/domain/docs';
 import { getDocName, parseDocName } from '../../src/lib/domain/docs';
 import type { Access } from '../../src/lib/domain/policy';
-import { decideDocAccess } from '../../src/lib/domain/policy';
+import type { ConversationId, RoomId, UserId } from '../../src/lib/domain/ids';
+import { decideDocAccess, isRoomChat } from '../../src/lib/domain/policy';
+import { isModerator } from '../../src/lib/domain/roles';
 import type { Persistence } from '../persistence/types';
 import type { Identity } from '../auth/identity';
 
@@ -38,6 +40,8 @@ export async function admitUpgrade(
     persistence: Persistence;
     identify: (req: IncomingMessage) => Promise<Identity | null>;
     isAllowedOrigin: (req: IncomingMessage) => boolean;
+    /** The member's breakout room (tidy view); needed for room chats only (SPEC R81). */
+    getAssignedRoom?: (conversationId: ConversationId, userId: UserId) => Promise<RoomId | null>;
   }
 ): Promise<Admission> {
   if (!options.isAllowedOrigin(req)) {
@@ -57,9 +61,21 @@ export async function admitUpgrade(
     return { ok: false, status: 404, sentence: 'This conversation does not exist.' };
   }
   const membership = await options.persistence.getMembership(ref.conversationId, identity.userId);
-  const access = decideDocAccess({ role: membership?.role ?? null, kind: ref.kind });
-  if (access === 'none') {
+  const role = membership?.role ?? null;
+  if (role === null) {
     return { ok: false, status: 403, sentence: 'Only members of this conversation may open its documents.' };
+  }
+  const assignedRoom =
+    isRoomChat(ref) && !isModerator(role) && options.getAssignedRoom
+      ? await options.getAssignedRoom(ref.conversationId, identity.userId)
+      : null;
+  const access = decideDocAccess({ role, kind: ref.kind, room: ref.room, assignedRoom });
+  if (access === 'none') {
+    return {
+      ok: false,
+      status: 403,
+      sentence: 'This room’s chat is open to the people in that room and to the moderators.'
+    };
   }
   return { ok: true, identity, docName: getDocName(ref), ref, access };
 }

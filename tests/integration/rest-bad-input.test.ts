@@ -190,7 +190,35 @@ describe('REST: bad input', () => {
         ['missing text', { id: 'msg-missing-text' }, /text/],
         ['text a number', { id: 'msg-number-text', text: 42 }, /text/],
         ['empty text', { id: 'msg-empty-text', text: '' }, /Empty messages/],
-        ['whitespace text', { id: 'msg-blank-text', text: ' \n\t ' }, /Empty messages/]
+        ['whitespace text', { id: 'msg-blank-text', text: ' \n\t ' }, /Empty messages/],
+        ['room with a slash', { id: 'msg-room-slash', text: 'hello', room: 'a/b' }, /room/],
+        ['room a number', { id: 'msg-room-number', text: 'hello', room: 7 }, /room/],
+        ['room empty', { id: 'msg-room-empty', text: 'hello', room: '' }, /room/]
+      ]
+    },
+    {
+      name: 'POST /api/conversations/:id/breakout/choose',
+      method: 'POST',
+      path: () => `/api/conversations/${conversation.id}/breakout/choose`,
+      cookie: () => bob.cookie,
+      cases: [
+        ...notJson,
+        ['missing roomId', {}, /Choose a room/],
+        ['roomId a number', { roomId: 12345678 }, /Choose a room/],
+        ['roomId with a slash', { roomId: 'room/00001' }, /Choose a room/]
+      ]
+    },
+    {
+      name: 'POST /api/conversations/:id/breakout/broadcast',
+      method: 'POST',
+      path: () => `/api/conversations/${conversation.id}/breakout/broadcast`,
+      cookie: () => alice.cookie,
+      cases: [
+        ...notJson,
+        ['missing id', { text: 'hello rooms' }, /id/],
+        ['missing text', { id: 'bcast-missing-text' }, /text/],
+        ['whitespace text', { id: 'bcast-blank-text', text: '  ' }, /Empty messages/],
+        ['text too long', { id: 'bcast-long-text', text: 'x'.repeat(32_001) }, /limit is 32,000/]
       ]
     }
   ];
@@ -220,14 +248,16 @@ describe('REST: bad input', () => {
       'limit=1001',
       'limit=2.5',
       'before=-1',
-      'before=yesterday'
+      'before=yesterday',
+      'room=a%2Fb',
+      'room='
     ]) {
       it(`R30: ?${query} → 400 with a readable error`, async () => {
         const answer = await api(server.url, `/api/conversations/${conversation.id}/messages?${query}`, {
           cookie: alice.cookie
         });
         expect(answer.status).toBe(400);
-        expectReadableError(answer.body, /whole number/);
+        expectReadableError(answer.body, query.startsWith('room') ? /room/ : /whole number/);
         await expectServerIntact();
       });
     }

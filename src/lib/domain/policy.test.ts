@@ -25,6 +25,24 @@ describe('decideDocAccess', () => {
   it.each(table)('R11: %s on %s → %s', (role, kind, expected) => {
     expect(decideDocAccess({ role, kind })).toBe(expected);
   });
+
+  // R81: a breakout room's chat, by role and by the room the member is assigned to (tidy view).
+  const roomTable: Array<[Role | null, string | null, string, ReturnType<typeof decideDocAccess>]> = [
+    ['owner', null, 'roomA', 'read'],
+    ['moderator', null, 'roomA', 'read'],
+    ['moderator', 'roomB', 'roomA', 'read'],
+    ['participant', 'roomA', 'roomA', 'read'],
+    ['guest', 'roomA', 'roomA', 'read'],
+    ['participant', 'roomB', 'roomA', 'none'],
+    ['guest', null, 'roomA', 'none'],
+    ['participant', null, 'roomA', 'none'],
+    [null, 'roomA', 'roomA', 'none'],
+    ['participant', 'roomB', 'main', 'read'],
+    ['guest', null, 'main', 'read']
+  ];
+  it.each(roomTable)('R81: %s assigned to %s on chat/%s → %s', (role, assignedRoom, room, expected) => {
+    expect(decideDocAccess({ role, kind: 'chat', room, assignedRoom })).toBe(expected);
+  });
 });
 
 describe('decideRoleChange', () => {

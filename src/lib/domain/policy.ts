@@ -1,4 +1,4 @@
-import type { DocKind } from './docs';
+import { MAIN_ROOM, type DocKind } from './docs';
 import type { MemberKind, Role } from './roles';
 import { isModerator } from './roles';
 
@@ -8,16 +8,37 @@ import { isModerator } from './roles';
  */
 export type Access = 'none' | 'read' | 'write';
 
-export function decideDocAccess({ role, kind }: { role: Role | null; kind: DocKind }): Access {
+export function decideDocAccess({
+  role,
+  kind,
+  room,
+  assignedRoom = null
+}: {
+  role: Role | null;
+  kind: DocKind;
+  /** The chat room of a `chat` document; missing means the main room. */
+  room?: string;
+  /** The room the member is assigned to as every replica shows it (`tidyBreakout`); `null` = none. */
+  assignedRoom?: string | null;
+}): Access {
   if (role === null) return 'none';
   switch (kind) {
     case 'control':
       return isModerator(role) ? 'write' : 'read';
     case 'meta':
-    case 'chat':
       // Written by the server alone: what members do there arrives as checked intents.
       return 'read';
+    case 'chat':
+      // A breakout room's chat is for its members and the moderators (R81), also after the session
+      // ended (R73); the main chat is every member's. Both are written by the server alone.
+      if (room === undefined || room === MAIN_ROOM || isModerator(role)) return 'read';
+      return assignedRoom === room ? 'read' : 'none';
   }
+}
+
+/** True for a breakout room's chat, whose readers depend on the assignments (R81). */
+export function isRoomChat(ref: { kind: DocKind; room?: string }): boolean {
+  return ref.kind === 'chat' && ref.room !== undefined && ref.room !== MAIN_ROOM;
 }
 
 export type RoleChangeDecision = { ok: true } | { ok: false; status: 403 | 409; reason: string };

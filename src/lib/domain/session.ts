@@ -83,7 +83,8 @@ export function checkTimerMinutes(value: unknown): Checked<number | null> {
 }
 
 export function checkClosingSeconds(value: unknown): Checked<ClosingSeconds> {
-  const n = typeof value === 'string' ? Number(value) : value;
+  // `Number('')` is 0: an empty field must not quietly mean "no countdown".
+  const n = typeof value === 'string' ? (value.trim() === '' ? NaN : Number(value)) : value;
   if (!(CLOSING_COUNTDOWN_CHOICES as readonly unknown[]).includes(n)) {
     return { ok: false, error: 'Choose a closing countdown of 0, 10, 15, 30, 60 or 120 seconds.' };
   }

@@ -16,8 +16,19 @@ import {
   setMode,
   setSeatCap,
   SetupCommand,
+  clearHelpRequestsForRoom,
+  dismissHelpRequest,
+  endSession,
+  extendTimer,
+  readHelpRequests,
+  readReturned,
+  readSession,
+  startSession,
+  writeHelpRequest,
+  writeReturned,
   type SetupCommandName
 } from './control';
+import { getSessionPhase } from '../domain/session';
 
 const carol = asUserId('carol_0001');
 const dave = asUserId('dave_00001');
@@ -471,5 +482,161 @@ describe('control document under concurrent edits (replicas edited apart, then m
       ['Room 2', null]
     ]);
     expect(view(a).roomOf.has(erin)).toBe(false);
+  });
+});
+
+describe('session commands (SPEC R70–R81)', () => {
+  const T0 = 1_700_000_000_000;
+  const withRooms = () => {
+    const doc = new Y.Doc();
+    const rooms = createRooms(doc, { count: 2, mode: 'manual' });
+    if (!rooms.ok) throw new Error(rooms.error);
+    return { doc, rooms: rooms.value };
+  };
+  const start = (doc: Y.Doc, extra: Partial<Parameters<typeof startSession>[1]> = {}) =>
+    startSession(doc, {
+      timerMinutes: null,
+      moveAutomatically: true,
+      allowReturn: false,
+      now: T0,
+      actor: 'alice',
+      ...extra
+    });
+
+  it('R71: startSession stores moments and a new run; R72: the phase comes from them and the clock', () => {
+    const { doc } = withRooms();
+    const started = start(doc, { timerMinutes: 30, closingSeconds: 10, allowReturn: true });
+    expect(started.ok).toBe(true);
+    const session = readSession(doc)!;
+    expect(session).toMatchObject({
+      startedAt: T0,
+      endsAt: T0 + 30 * 60_000,
+      closingAt: null,
+      closingSeconds: 10,
+      moveAutomatically: true,
+      allowReturn: true
+    });
+    expect(getSessionPhase({ session, now: T0 + 1000 })).toMatchObject({ kind: 'running' });
+    expect(getSessionPhase({ session, now: T0 + 30 * 60_000 + 5000 })).toMatchObject({ kind: 'closing' });
+    expect(getSessionPhase({ session, now: T0 + 30 * 60_000 + 10_000 })).toEqual({ kind: 'idle' });
+  });
+
+  it('R70 R71: startSession refuses out-of-range timers, bad countdowns, no rooms and a running session; nothing changes', () => {
+    const empty = new Y.Doc();
+    expect(start(empty).ok).toBe(false);
+    expect(readSession(empty)).toBeNull();
+    const { doc } = withRooms();
+    for (const timerMinutes of [0, 241, 1.5, -1]) expect(start(doc, { timerMinutes }).ok).toBe(false);
+    expect(start(doc, { closingSeconds: 45 as never }).ok).toBe(false);
+    expect(readSession(doc)).toBeNull();
+    expect(start(doc).ok).toBe(true);
+    const before = Y.encodeStateVector(doc);
+    const again = start(doc, { now: T0 + 5 });
+    expect(again).toEqual({ ok: false, error: expect.stringMatching(/already running/) });
+    expect(Y.encodeStateVector(doc)).toEqual(before);
+  });
+
+  it('R73: a session can start again after it ended, with a new runId; rooms and assignments stay', () => {
+    const { doc, rooms } = withRooms();
+    assignParticipants(doc, { userIds: [carol], roomId: rooms[0], participants, now: 1 });
+    const first = start(doc);
+    expect(endSession(doc, { closingSeconds: 0, now: T0 + 1000 }).ok).toBe(true);
+    expect(getSessionPhase({ session: readSession(doc), now: T0 + 1000 })).toEqual({ kind: 'idle' });
+    expect(readBreakoutState(doc).assignments.get(carol)?.roomId).toBe(rooms[0]);
+    const second = start(doc, { now: T0 + 2000 });
+    expect(second.ok && first.ok && second.value.runId !== first.value.runId).toBe(true);
+  });
+
+  it('R72: endSession starts the closing countdown; refused when idle or already closing', () => {
+    const { doc } = withRooms();
+    expect(endSession(doc, { closingSeconds: 60, now: T0 }).ok).toBe(false);
+    start(doc);
+    expect(endSession(doc, { closingSeconds: 7 as never, now: T0 }).ok).toBe(false);
+    expect(endSession(doc, { closingSeconds: 15, now: T0 + 100 }).ok).toBe(true);
+    expect(getSessionPhase({ session: readSession(doc), now: T0 + 5000 })).toMatchObject({
+      kind: 'closing',
+      remainingMs: 10_100
+    });
+    expect(endSession(doc, { closingSeconds: 0, now: T0 + 200 }).ok).toBe(false);
+  });
+
+  it('R71: extendTimer moves the end later while running, sets one when there was none, stays within 240 minutes', () => {
+    const { doc } = withRooms();
+    expect(extendTimer(doc, { minutes: 5, now: T0 }).ok).toBe(false);
+    start(doc);
+    expect(extendTimer(doc, { minutes: 5, now: T0 + 60_000 }).ok).toBe(true);
+    expect(readSession(doc)!.endsAt).toBe(T0 + 6 * 60_000);
+    expect(extendTimer(doc, { minutes: 10, now: T0 + 120_000 }).ok).toBe(true);
+    expect(readSession(doc)!.endsAt).toBe(T0 + 16 * 60_000);
+    expect(extendTimer(doc, { minutes: 0, now: T0 }).ok).toBe(false);
+    expect(extendTimer(doc, { minutes: 230, now: T0 }).ok).toBe(false);
+    expect(readSession(doc)!.endsAt).toBe(T0 + 16 * 60_000);
+    // After the timer ran out the session is closing: no extension.
+    expect(extendTimer(doc, { minutes: 5, now: T0 + 16 * 60_000 + 1 }).ok).toBe(false);
+  });
+
+  it('R80: help requests of the current run, oldest first; dismissed one by one or by room', () => {
+    const { doc, rooms } = withRooms();
+    start(doc);
+    const runId = readSession(doc)!.runId;
+    writeHelpRequest(doc, { userId: dave, roomId: rooms[1], runId, now: T0 + 20 });
+    writeHelpRequest(doc, { userId: carol, roomId: rooms[0], runId, now: T0 + 10 });
+    writeHelpRequest(doc, { userId: erin, roomId: rooms[0], runId, now: T0 + 30 });
+    writeHelpRequest(doc, { userId: carol, roomId: rooms[0], runId, now: T0 + 99 });
+    expect(readHelpRequests(doc)).toEqual([
+      { userId: carol, roomId: rooms[0], since: T0 + 10 },
+      { userId: dave, roomId: rooms[1], since: T0 + 20 },
+      { userId: erin, roomId: rooms[0], since: T0 + 30 }
+    ]);
+    dismissHelpRequest(doc, { userId: dave, actor: 'alice' });
+    expect(clearHelpRequestsForRoom(doc, { roomId: rooms[0] })).toEqual({ ok: true, value: 2 });
+    expect(readHelpRequests(doc)).toEqual([]);
+  });
+
+  it('R75 R80: marks and requests of an earlier run do not count in the next', () => {
+    const { doc, rooms } = withRooms();
+    start(doc);
+    const runId = readSession(doc)!.runId;
+    writeHelpRequest(doc, { userId: dave, roomId: rooms[1], runId, now: T0 });
+    writeReturned(doc, { userId: carol, runId });
+    expect(readReturned(doc)).toEqual(new Set([carol]));
+    endSession(doc, { closingSeconds: 0, now: T0 + 1 });
+    start(doc, { now: T0 + 2 });
+    expect(readHelpRequests(doc)).toEqual([]);
+    expect(readReturned(doc)).toEqual(new Set());
+  });
+
+  it('R75: going back to the main room withdraws one’s help request; rejoining clears the mark', () => {
+    const { doc, rooms } = withRooms();
+    start(doc);
+    const runId = readSession(doc)!.runId;
+    writeHelpRequest(doc, { userId: carol, roomId: rooms[0], runId, now: T0 });
+    writeReturned(doc, { userId: carol, runId });
+    expect(readHelpRequests(doc)).toEqual([]);
+    writeReturned(doc, { userId: carol, runId: null });
+    expect(readReturned(doc).size).toBe(0);
+  });
+
+  it('observeControl reports session, help and returned changes with their command', () => {
+    const { doc, rooms } = withRooms();
+    const seen: string[] = [];
+    const stop = observeControl(doc, (origin) => {
+      if (origin instanceof SetupCommand) seen.push(origin.name);
+    });
+    start(doc);
+    writeHelpRequest(doc, { userId: carol, roomId: rooms[0], runId: readSession(doc)!.runId, now: T0 });
+    writeReturned(doc, { userId: dave, runId: readSession(doc)!.runId });
+    endSession(doc, { closingSeconds: 10, now: T0 + 5 });
+    stop();
+    expect(seen).toEqual(['startSession', 'requestHelp', 'returnToMain', 'endSession']);
+  });
+
+  it('R50: clearSetup also removes the session, help requests and marks', () => {
+    const { doc, rooms } = withRooms();
+    start(doc);
+    writeHelpRequest(doc, { userId: carol, roomId: rooms[0], runId: readSession(doc)!.runId, now: T0 });
+    clearSetup(doc);
+    expect(readSession(doc)).toBeNull();
+    expect(readHelpRequests(doc)).toEqual([]);
   });
 });

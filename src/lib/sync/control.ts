@@ -14,6 +14,16 @@ import {
   type Room
 } from '../domain/breakout';
 import { asRoomId, asUserId, type RoomId, type UserId } from '../domain/ids';
+import {
+  checkClosingSeconds,
+  checkTimerMinutes,
+  DEFAULT_CLOSING_SECONDS,
+  getSessionPhase,
+  MAX_TIMER_MINUTES,
+  MIN_TIMER_MINUTES,
+  type ClosingSeconds,
+  type SessionRecord
+} from '../domain/session';
 import type { Checked } from '../domain/validation';
 
 /**
@@ -23,6 +33,9 @@ import type { Checked } from '../domain/validation';
  *   change by two moderators both survive); each field is one value, so a name is never interleaved.
  * - `assignments`: userId → { roomId, at } replaced whole, so a participant is in at most one room (R42).
  * - `settings`: { mode, seed }.
+ * - `session`: the fields of a `SessionRecord` (SPEC R71), each one value; absent = never started.
+ * - `help`: userId → { roomId, since, runId } replaced whole (SPEC R80); only the current run's count.
+ * - `returned`: userId → runId of the run in which they went "Back to main room" (SPEC R75).
  *
  * Every mutation is a named command in one transaction whose origin is a `SetupCommand`, so an
  * UndoManager can track exactly one's own setup changes and a history can name them.
@@ -36,7 +49,16 @@ export type SetupCommandName =
   | 'setSeatCap'
   | 'assign'
   | 'autoAssign'
-  | 'clearSetup';
+  | 'clearSetup'
+  | 'startSession'
+  | 'endSession'
+  | 'extendTimer'
+  | 'dismissHelpRequest'
+  | 'clearHelpRequestsForRoom'
+  | 'requestHelp'
+  | 'withdrawHelpRequest'
+  | 'returnToMain'
+  | 'rejoinRoom';
 
 export class SetupCommand {
   constructor(
@@ -51,6 +73,9 @@ type RoomMap = Y.Map<unknown>;
 const roomsMap = (doc: Y.Doc) => doc.getMap<RoomMap>('rooms');
 const assignmentsMap = (doc: Y.Doc) => doc.getMap<Assignment>('assignments');
 const settingsMap = (doc: Y.Doc) => doc.getMap<unknown>('settings');
+const sessionMap = (doc: Y.Doc) => doc.getMap<unknown>('session');
+const helpMap = (doc: Y.Doc) => doc.getMap<unknown>('help');
+const returnedMap = (doc: Y.Doc) => doc.getMap<unknown>('returned');
 
 const ROOM_ID_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-';
 
@@ -108,7 +133,14 @@ export function readSeed(doc: Y.Doc): number | null {
  * reported once, not once per map.
  */
 export function observeControl(doc: Y.Doc, listener: (origin: unknown) => void): () => void {
-  const maps = [roomsMap(doc), assignmentsMap(doc), settingsMap(doc)] as Y.AbstractType<unknown>[];
+  const maps = [
+    roomsMap(doc),
+    assignmentsMap(doc),
+    settingsMap(doc),
+    sessionMap(doc),
+    helpMap(doc),
+    returnedMap(doc)
+  ] as Y.AbstractType<unknown>[];
   const reported = new WeakSet<Y.Transaction>();
   const handler = (_events: unknown, transaction: Y.Transaction) => {
     if (reported.has(transaction)) return;
@@ -350,8 +382,282 @@ export function autoAssign(
 /** Removes the whole setup (R50). The main conversation lives in other documents and is untouched. */
 export function clearSetup(doc: Y.Doc, { actor = null }: CommandOptions = {}): void {
   run(doc, new SetupCommand('clearSetup', actor), () => {
-    for (const map of [roomsMap(doc), assignmentsMap(doc), settingsMap(doc)] as Y.Map<unknown>[]) {
+    const maps = [
+      roomsMap(doc),
+      assignmentsMap(doc),
+      settingsMap(doc),
+      sessionMap(doc),
+      helpMap(doc),
+      returnedMap(doc)
+    ] as Y.Map<unknown>[];
+    for (const map of maps) {
       for (const key of [...map.keys()]) map.delete(key);
     }
+  });
+}
+
+/* ---------------------------------------------------------------------------------------------------
+ * Breakout sessions (SPEC R70–R81). The session is stored as moments; every replica derives the phase
+ * with `getSessionPhase`. Help requests and "Back to main room" marks carry the run they belong to, so
+ * a new start ignores leftovers of an earlier run without anyone having to clean them up.
+ * ------------------------------------------------------------------------------------------------- */
+
+const ONE_MINUTE = 60_000;
+
+/** A fresh id for one run of a session. */
+export function newRunId(): string {
+  return newRoomId();
+}
+
+function isClosingSeconds(value: unknown): value is ClosingSeconds {
+  return checkClosingSeconds(value).ok && typeof value === 'number';
+}
+
+/** The stored session, or `null` when none was ever started (or the setup was deleted). */
+export function readSession(doc: Y.Doc): SessionRecord | null {
+  const map = sessionMap(doc);
+  const runId = map.get('runId');
+  const startedAt = map.get('startedAt');
+  if (typeof runId !== 'string' || typeof startedAt !== 'number') return null;
+  const endsAt = map.get('endsAt');
+  const closingAt = map.get('closingAt');
+  const closingSeconds = map.get('closingSeconds');
+  return {
+    runId,
+    startedAt,
+    endsAt: typeof endsAt === 'number' ? endsAt : null,
+    closingAt: typeof closingAt === 'number' ? closingAt : null,
+    closingSeconds: isClosingSeconds(closingSeconds) ? closingSeconds : DEFAULT_CLOSING_SECONDS,
+    moveAutomatically: map.get('moveAutomatically') !== false,
+    allowReturn: map.get('allowReturn') === true
+  };
+}
+
+export interface HelpRequest {
+  userId: UserId;
+  roomId: RoomId;
+  since: number;
+}
+
+/** Help requests of the current run, oldest first (then by user id), as every moderator sees them (R80). */
+export function readHelpRequests(doc: Y.Doc): HelpRequest[] {
+  const runId = readSession(doc)?.runId;
+  if (runId === undefined) return [];
+  const requests: HelpRequest[] = [];
+  for (const [userId, value] of helpMap(doc)) {
+    const entry = value as Partial<{ roomId: unknown; since: unknown; runId: unknown }> | null;
+    if (
+      entry &&
+      entry.runId === runId &&
+      typeof entry.roomId === 'string' &&
+      typeof entry.since === 'number'
+    ) {
+      requests.push({ userId: asUserId(userId), roomId: asRoomId(entry.roomId), since: entry.since });
+    }
+  }
+  return requests.sort(
+    (a, b) => a.since - b.since || (a.userId < b.userId ? -1 : a.userId > b.userId ? 1 : 0)
+  );
+}
+
+/** Who went "Back to main room" during the current run (R75). */
+export function readReturned(doc: Y.Doc): Set<UserId> {
+  const runId = readSession(doc)?.runId;
+  const result = new Set<UserId>();
+  if (runId === undefined) return result;
+  for (const [userId, value] of returnedMap(doc)) if (value === runId) result.add(asUserId(userId));
+  return result;
+}
+
+const noSession = (): { ok: false; error: string } => ({
+  ok: false,
+  error: 'No breakout session is running. Start breakout sessions first.'
+});
+
+/**
+ * "Start breakout sessions" (R71, R74): a new run. Refused while a session is running or closing, and
+ * when there is no room to go to.
+ */
+export function startSession(
+  doc: Y.Doc,
+  {
+    timerMinutes,
+    moveAutomatically,
+    allowReturn,
+    closingSeconds = DEFAULT_CLOSING_SECONDS,
+    now,
+    actor = null
+  }: {
+    timerMinutes: number | null;
+    moveAutomatically: boolean;
+    allowReturn: boolean;
+    closingSeconds?: ClosingSeconds;
+    now: number;
+  } & CommandOptions
+): Checked<SessionRecord> {
+  const timer = checkTimerMinutes(timerMinutes);
+  if (!timer.ok) return timer;
+  const closing = checkClosingSeconds(closingSeconds);
+  if (!closing.ok) return closing;
+  if (getSessionPhase({ session: readSession(doc), now }).kind !== 'idle') {
+    return { ok: false, error: 'Breakout sessions are already running. End them before starting again.' };
+  }
+  if (readBreakoutState(doc).rooms.length === 0) {
+    return { ok: false, error: 'Set up breakout rooms before starting breakout sessions.' };
+  }
+  const record: SessionRecord = {
+    runId: newRunId(),
+    startedAt: now,
+    endsAt: timer.value === null ? null : now + timer.value * ONE_MINUTE,
+    closingAt: null,
+    closingSeconds: closing.value,
+    moveAutomatically: moveAutomatically !== false,
+    allowReturn: allowReturn === true
+  };
+  run(doc, new SetupCommand('startSession', actor), () => {
+    const map = sessionMap(doc);
+    for (const [key, value] of Object.entries(record)) map.set(key, value);
+    // Leftovers of earlier runs are ignored by the readers anyway; dropping them keeps the document small.
+    for (const key of [...helpMap(doc).keys()]) helpMap(doc).delete(key);
+    for (const key of [...returnedMap(doc).keys()]) returnedMap(doc).delete(key);
+  });
+  return { ok: true, value: record };
+}
+
+/**
+ * "End breakout sessions" (R71, R72): the closing countdown starts now. Refused when no session is
+ * running, or when it is already closing.
+ */
+export function endSession(
+  doc: Y.Doc,
+  { closingSeconds, now, actor = null }: { closingSeconds: ClosingSeconds; now: number } & CommandOptions
+): Checked<SessionRecord> {
+  const closing = checkClosingSeconds(closingSeconds);
+  if (!closing.ok) return closing;
+  const session = readSession(doc);
+  const phase = getSessionPhase({ session, now });
+  if (!session || phase.kind === 'idle') return noSession();
+  if (phase.kind === 'closing') {
+    return { ok: false, error: 'Breakout sessions are already ending; everyone is back soon.' };
+  }
+  run(doc, new SetupCommand('endSession', actor), () => {
+    const map = sessionMap(doc);
+    map.set('closingAt', now);
+    map.set('closingSeconds', closing.value);
+  });
+  return { ok: true, value: readSession(doc)! };
+}
+
+/**
+ * "Extend" (R71): moves the timer's end `minutes` later while the session runs; with no timer, sets
+ * one that ends `minutes` from now. The end stays within 240 minutes of the start.
+ */
+export function extendTimer(
+  doc: Y.Doc,
+  { minutes, now, actor = null }: { minutes: number; now: number } & CommandOptions
+): Checked<SessionRecord> {
+  const checked = checkTimerMinutes(minutes);
+  if (!checked.ok || checked.value === null) {
+    return {
+      ok: false,
+      error: `Extend by ${MIN_TIMER_MINUTES} to ${MAX_TIMER_MINUTES} minutes.`
+    };
+  }
+  const session = readSession(doc);
+  const phase = getSessionPhase({ session, now });
+  if (!session || phase.kind !== 'running') {
+    return phase.kind === 'closing'
+      ? { ok: false, error: 'Breakout sessions are ending; a closing countdown cannot be extended.' }
+      : noSession();
+  }
+  const endsAt = (session.endsAt ?? now) + checked.value * ONE_MINUTE;
+  if (endsAt - session.startedAt > MAX_TIMER_MINUTES * ONE_MINUTE) {
+    return {
+      ok: false,
+      error: `A session can last at most ${MAX_TIMER_MINUTES} minutes from its start. Extend by less.`
+    };
+  }
+  run(doc, new SetupCommand('extendTimer', actor), () => sessionMap(doc).set('endsAt', endsAt));
+  return { ok: true, value: readSession(doc)! };
+}
+
+/** A moderator dismisses one help request (R80). Dismissing one that is gone changes nothing. */
+export function dismissHelpRequest(
+  doc: Y.Doc,
+  { userId, actor = null }: { userId: UserId } & CommandOptions
+): Checked<null> {
+  if (helpMap(doc).has(userId)) {
+    run(doc, new SetupCommand('dismissHelpRequest', actor), () => helpMap(doc).delete(userId));
+  }
+  return { ok: true, value: null };
+}
+
+/** A moderator joined this room: its help requests are answered (R80). Returns how many cleared. */
+export function clearHelpRequestsForRoom(
+  doc: Y.Doc,
+  { roomId, actor = null }: { roomId: RoomId } & CommandOptions
+): Checked<number> {
+  const cleared = [...helpMap(doc)]
+    .filter(([, value]) => (value as { roomId?: unknown } | null)?.roomId === roomId)
+    .map(([userId]) => userId);
+  if (cleared.length > 0) {
+    run(doc, new SetupCommand('clearHelpRequestsForRoom', actor), () => {
+      for (const userId of cleared) helpMap(doc).delete(userId);
+    });
+  }
+  return { ok: true, value: cleared.length };
+}
+
+/*
+ * Writes the server makes after checking a participant's intent (R77). They check nothing themselves:
+ * membership, the session and the location are the caller's business (server/breakout).
+ */
+
+/** Writes (or keeps) the participant's help request; returns since when it has been waiting. */
+export function writeHelpRequest(
+  doc: Y.Doc,
+  {
+    userId,
+    roomId,
+    runId,
+    now,
+    actor = null
+  }: { userId: UserId; roomId: RoomId; runId: string; now: number } & CommandOptions
+): number {
+  const existing = helpMap(doc).get(userId) as
+    { roomId?: unknown; runId?: unknown; since?: unknown } | undefined;
+  // Asking again keeps the original time: the request has been waiting since then.
+  if (existing?.roomId === roomId && existing.runId === runId && typeof existing.since === 'number') {
+    return existing.since;
+  }
+  run(doc, new SetupCommand('requestHelp', actor), () =>
+    helpMap(doc).set(userId, { roomId, since: now, runId })
+  );
+  return now;
+}
+
+export function deleteHelpRequest(
+  doc: Y.Doc,
+  { userId, actor = null }: { userId: UserId } & CommandOptions
+): boolean {
+  if (!helpMap(doc).has(userId)) return false;
+  run(doc, new SetupCommand('withdrawHelpRequest', actor), () => helpMap(doc).delete(userId));
+  return true;
+}
+
+export function writeReturned(
+  doc: Y.Doc,
+  { userId, runId, actor = null }: { userId: UserId; runId: string | null } & CommandOptions
+): void {
+  const map = returnedMap(doc);
+  if (runId === null) {
+    if (map.has(userId)) run(doc, new SetupCommand('rejoinRoom', actor), () => map.delete(userId));
+    return;
+  }
+  if (map.get(userId) === runId) return;
+  run(doc, new SetupCommand('returnToMain', actor), () => {
+    map.set(userId, runId);
+    // Someone who left their room no longer waits for help there.
+    helpMap(doc).delete(userId);
   });
 }

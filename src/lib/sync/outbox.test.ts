@@ -250,4 +250,30 @@ describe('Outbox', () => {
     await waitFor(outbox, () => outbox.items[0]?.state === 'failed');
     expect(outbox.items[0].error).toBe('A message with this id already exists.');
   });
+
+  it('R77: a room message is posted with its room and listed only in that room', async () => {
+    const bodies: unknown[] = [];
+    const fetchImpl = (async (_path: string, init: RequestInit) => {
+      bodies.push(JSON.parse(String(init.body)));
+      return new Response(JSON.stringify({ message: {} }), { status: 201 });
+    }) as unknown as typeof fetch;
+    const outbox = make({
+      store: createMemoryOutboxStore(),
+      post: createApiPost({ authorId: 'aliceuser01', fetchImpl })
+    });
+    await outbox.enqueue({
+      conversationId: CONV,
+      id: 'inroomone001',
+      text: 'in the room',
+      room: 'roomAAAA0001'
+    });
+    await outbox.enqueue({ conversationId: CONV, id: 'inmainroom01', text: 'in main', room: 'main' });
+    await waitFor(outbox, () => outbox.pendingCount === 0 && !outbox.flushing);
+    expect(bodies).toEqual([
+      { id: 'inroomone001', text: 'in the room', authorId: 'aliceuser01', room: 'roomAAAA0001' },
+      { id: 'inmainroom01', text: 'in main', authorId: 'aliceuser01' }
+    ]);
+    expect(outbox.itemsFor(CONV, 'roomAAAA0001').map((i) => i.id)).toEqual(['inroomone001']);
+    expect(outbox.itemsFor(CONV).map((i) => i.id)).toEqual(['inmainroom01']);
+  });
 });

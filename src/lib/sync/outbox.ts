@@ -1,4 +1,5 @@
 import { ApiError, api, request } from '../api/client';
+import { MAIN_ROOM } from '../domain/docs';
 import { SIGNED_IN_AS_SOMEONE_ELSE } from '../domain/policy';
 import { isValidId } from '../domain/ids';
 import { checkMessageText, type Checked } from '../domain/validation';
@@ -11,6 +12,8 @@ import { checkMessageText, type Checked } from '../domain/validation';
 export interface OutboxEntry {
   id: string;
   conversationId: string;
+  /** The breakout room's chat it goes to (R77); absent for the main room. */
+  room?: string;
   text: string;
   createdAt: number;
   /** Enqueue order; entries are sent strictly in this order (R23). */
@@ -41,6 +44,11 @@ export interface OutboxStore {
   put(entry: OutboxEntry): Promise<void>;
   remove(id: string): Promise<void>;
   close(): void;
+}
+
+/** Entries stored before rooms existed have no `room`: they belong to the main room. */
+function getRoomKey(room: string | undefined): string {
+  return room || MAIN_ROOM;
 }
 
 /** A message id of 22 base64url characters (128 random bits), valid for `isValidId`. */
@@ -74,7 +82,7 @@ export function createApiPost({
       await request(
         'POST',
         `/api/conversations/${encodeURIComponent(entry.conversationId)}/messages`,
-        { id: entry.id, text: entry.text, authorId },
+        { id: entry.id, text: entry.text, authorId, ...(entry.room ? { room: entry.room } : {}) },
         fetchImpl
       );
       return { ok: true };
@@ -151,8 +159,10 @@ export class Outbox {
     return this.#items;
   }
 
-  itemsFor(conversationId: string): OutboxItem[] {
-    return this.#items.filter((i) => i.conversationId === conversationId);
+  /** The items of one chat: the main room's when `room` is omitted or `main`. */
+  itemsFor(conversationId: string, room?: string): OutboxItem[] {
+    const key = getRoomKey(room);
+    return this.#items.filter((i) => i.conversationId === conversationId && getRoomKey(i.room) === key);
   }
 
   /** Entries the server has not accepted yet. */
@@ -178,11 +188,14 @@ export class Outbox {
   async enqueue({
     conversationId,
     id = newMessageId(),
-    text
+    text,
+    room
   }: {
     conversationId: string;
     id?: string;
     text: string;
+    /** A breakout room's id; omitted (or `main`) for the main room. */
+    room?: string;
   }): Promise<Checked<OutboxItem>> {
     const checked = checkMessageText(text);
     if (!checked.ok) return checked;
@@ -193,6 +206,7 @@ export class Outbox {
     const entry: OutboxEntry = {
       id,
       conversationId,
+      ...(getRoomKey(room) === MAIN_ROOM ? {} : { room }),
       text: checked.value,
       createdAt: Date.now(),
       seq: this.#seq

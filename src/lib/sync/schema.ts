@@ -28,6 +28,8 @@ export interface ChatEntry {
   authorName: string;
   text: string;
   createdAt: number;
+  /** A moderator's "Broadcast message", posted into every room (SPEC R79). */
+  broadcast?: boolean;
 }
 
 const conversationMap = (doc: Y.Doc) => doc.getMap<unknown>('conversation');
