@@ -146,6 +146,31 @@ export const api = {
    */
   async deleteBreakout(conversationId: string): Promise<void> {
     await request<unknown>('DELETE', `/api/conversations/${enc(conversationId)}/breakout`);
+  },
+  /**
+   * Participants' session intents (SPEC R77): the server checks them (membership, session running, mode,
+   * room, capacity) and writes the result into the control document; a refusal is its sentence.
+   */
+  async chooseRoom(conversationId: string, roomId: string): Promise<void> {
+    await request<unknown>('POST', `/api/conversations/${enc(conversationId)}/breakout/choose`, { roomId });
+  },
+  async requestHelp(conversationId: string): Promise<void> {
+    await request<unknown>('POST', `/api/conversations/${enc(conversationId)}/breakout/help`);
+  },
+  async withdrawHelp(conversationId: string): Promise<void> {
+    await request<unknown>('DELETE', `/api/conversations/${enc(conversationId)}/breakout/help`);
+  },
+  /** "Back to main room" (allowed only when the moderator chose so, R75). */
+  async returnToMain(conversationId: string): Promise<void> {
+    await request<unknown>('POST', `/api/conversations/${enc(conversationId)}/breakout/return`);
+  },
+  /** "Return to <room>" after going back to the main room. */
+  async rejoinRoom(conversationId: string): Promise<void> {
+    await request<unknown>('POST', `/api/conversations/${enc(conversationId)}/breakout/rejoin`);
+  },
+  /** "Broadcast message" (moderators, R79): one message into every room's chat. */
+  async broadcast(conversationId: string, input: { id: string; text: string }): Promise<void> {
+    await request<unknown>('POST', `/api/conversations/${enc(conversationId)}/breakout/broadcast`, input);
   }
 };
 

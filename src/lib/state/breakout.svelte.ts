@@ -64,6 +64,11 @@ export class BreakoutSetupState {
     new Set(this.members.filter((m) => !m.isModerator).map((m) => m.userId))
   );
 
+  /** A member's display name ("Unknown member" for someone who left). */
+  nameOf(userId: UserId | string): string {
+    return toPerson(userId as UserId, this.#names).displayName;
+  }
+
   constructor({ doc, userId, getMembers }: { doc: Y.Doc; userId: string; getMembers: () => MetaMember[] }) {
     this.#doc = doc;
     this.#userId = userId;

@@ -7,6 +7,8 @@ export type ChatItemStatus = 'delivered' | 'sending' | 'waiting' | 'failed';
 export interface ChatItem extends ChatEntry {
   status: ChatItemStatus;
   error: string | null;
+  /** Posted by a moderator into every room at once ("Broadcast message", R79). */
+  broadcast: boolean;
 }
 
 function toStatus(state: OutboxItem['state']): ChatItemStatus {
@@ -22,7 +24,7 @@ function toStatus(state: OutboxItem['state']): ChatItemStatus {
 }
 
 /**
- * The messages of one chat room: the server's, from the chat document, followed by this user's messages
+ * The messages of one chat (the main room's, or a breakout room's when `room` is given): the server's, from the chat document, followed by this user's messages
  * still in the outbox. A message leaves the outbox view the moment the document holds its id.
  */
 export class ChatState {
@@ -44,9 +46,18 @@ export class ChatState {
         text: i.text,
         createdAt: i.createdAt,
         status: toStatus(i.state),
-        error: i.error
+        error: i.error,
+        broadcast: false
       }));
-    return [...this.#entries.map((e): ChatItem => ({ ...e, status: 'delivered', error: null })), ...own];
+    return [
+      ...this.#entries.map((e): ChatItem => ({
+        ...e,
+        status: 'delivered',
+        error: null,
+        broadcast: e.broadcast === true
+      })),
+      ...own
+    ];
   });
 
   #me: { userId: string; displayName: string };
@@ -55,11 +66,14 @@ export class ChatState {
     doc,
     outbox,
     conversationId,
+    room,
     me
   }: {
     doc: Y.Doc;
     outbox: Outbox;
     conversationId: string;
+    /** A breakout room's id; omitted for the main room. */
+    room?: string;
     me: { userId: string; displayName: string };
   }) {
     this.#outbox = outbox;
@@ -69,7 +83,7 @@ export class ChatState {
       this.#forgetDelivered();
     };
     const readOutbox = () => {
-      this.#outboxItems = outbox.itemsFor(conversationId);
+      this.#outboxItems = outbox.itemsFor(conversationId, room);
       this.#forgetDelivered();
     };
     readDoc();

@@ -1,20 +1,23 @@
 import { getDocName } from '../domain/docs';
 import { asConversationId } from '../domain/ids';
+import { isModerator } from '../domain/roles';
 import { openDoc, type DocConnection, type FinalClose } from '../sync/openDoc';
 import { getOutbox, type Outbox } from '../sync/outbox';
 import { BreakoutSetupState } from './breakout.svelte';
 import { ChatState } from './chat.svelte';
 import { ConnectionState } from './connection.svelte';
 import { MembersState } from './members.svelte';
+import { SessionState } from './session.svelte';
 
 /**
  * Everything live on a conversation page: its meta, breakout control and main-chat documents, and the
- * states derived from them. Opened when the page knows who is signed in; `destroy()` when leaving.
+ * states derived from them (setup, session). Opened when the page knows who is signed in; `destroy()` when leaving.
  */
 export class ConversationSession {
   members = $state<MembersState | null>(null);
   chat = $state<ChatState | null>(null);
   breakout = $state<BreakoutSetupState | null>(null);
+  session = $state<SessionState | null>(null);
   connection = $state<ConnectionState | null>(null);
   /** The first final close of any document (e.g. 4401 after removal). */
   closed = $state<FinalClose | null>(null);
@@ -58,6 +61,13 @@ export class ConversationSession {
       this.members = new MembersState(meta.doc);
       this.chat = new ChatState({ doc: chat.doc, outbox: this.outbox, conversationId, me });
       this.breakout = control.state;
+      this.session = new SessionState({
+        doc: control.connection.doc,
+        userId: me.userId,
+        conversationId,
+        breakout: control.state,
+        isModerator: () => isModerator(this.members?.getRole(me.userId) ?? null)
+      });
       this.connection = new ConnectionState({ docs, outbox: this.outbox });
       for (const d of docs) {
         let wasConnected = d.status === 'connected';
@@ -81,6 +91,7 @@ export class ConversationSession {
     for (const off of this.#cleanups) off();
     this.members?.destroy();
     this.chat?.destroy();
+    this.session?.destroy();
     this.breakout?.destroy();
     this.connection?.destroy();
     for (const d of this.#docs) void d.destroy();
