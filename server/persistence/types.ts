@@ -1,19 +1,15 @@
 import type { ConversationId, MessageId, UserId } from '../../src/lib/domain/ids';
+import type {
+  ChatMessage,
+  Conversation,
+  ConversationSummary,
+  Member,
+  Membership,
+  User
+} from '../../src/lib/domain/records';
 import type { MemberKind, Role } from '../../src/lib/domain/roles';
 
-/**
- * Storage behind the server. Async so that a networked engine (PostgreSQL, see the design's scale path)
- * can implement it; the SQLite implementation answers synchronously inside the promises.
- * One contract suite (persistence.contract.ts) runs against every implementation.
- */
-export interface User {
-  id: UserId;
-  /** Lower-case login name; `null` for guests. */
-  username: string | null;
-  displayName: string;
-  kind: MemberKind;
-  createdAt: number;
-}
+export type { ChatMessage, Conversation, ConversationSummary, Member, Membership, User };
 
 export interface UserSecret {
   user: User;
@@ -28,50 +24,12 @@ export interface Session {
   expiresAt: number;
 }
 
-export interface Conversation {
-  id: ConversationId;
-  title: string;
-  ownerId: UserId;
-  createdAt: number;
-}
-
-export interface Membership {
-  conversationId: ConversationId;
-  userId: UserId;
-  role: Role;
-  joinedAt: number;
-}
-
-export interface Member extends Membership {
-  displayName: string;
-  username: string | null;
-  kind: MemberKind;
-}
-
-export interface ConversationSummary extends Conversation {
-  role: Role;
-  memberCount: number;
-}
-
 export interface Invite {
   tokenHash: string;
   conversationId: ConversationId;
   createdBy: UserId;
   createdAt: number;
   expiresAt: number;
-}
-
-export interface ChatMessage {
-  id: MessageId;
-  conversationId: ConversationId;
-  /** Chat room key: `main` for the main room. */
-  room: string;
-  authorId: UserId;
-  authorName: string;
-  text: string;
-  createdAt: number;
-  /** A moderator's "Broadcast message" into every room (SPEC R79); absent on ordinary posts. */
-  broadcast?: boolean;
 }
 
 export class UsernameTakenError extends Error {
@@ -89,6 +47,11 @@ export class MembershipChangedError extends Error {
   }
 }
 
+/**
+ * Storage behind the server. Async so that a networked engine (PostgreSQL, see the design's scale path)
+ * can implement it; the SQLite implementation answers synchronously inside the promises.
+ * One contract suite (persistence.contract.ts) runs against every implementation.
+ */
 export interface Persistence {
   createUser(input: {
     id: UserId;
