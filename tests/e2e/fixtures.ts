@@ -160,3 +160,15 @@ export async function expectNoSeriousA11yViolations(page: Page): Promise<void> {
     }));
   expect(serious, JSON.stringify(serious, null, 2)).toEqual([]);
 }
+
+/** Opens a conversation page and waits until its title shows and its documents are online. */
+export async function openConversation(page: Page, conversationId: string, title: string): Promise<void> {
+  await page.goto(`/c/${conversationId}`);
+  await expect(page.getByRole('heading', { level: 1, name: title })).toBeVisible();
+  await expect(getConnectionStatus(page)).toHaveText('Online');
+}
+
+/** A notice of the page (role "status", not the connection's) that contains `text`. */
+export function getNotice(page: Page, text: string | RegExp): Locator {
+  return page.getByRole('status').filter({ hasText: text });
+}
