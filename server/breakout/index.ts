@@ -114,6 +114,8 @@ export interface Place {
 }
 
 export const NO_SESSION = 'No breakout session is running. Wait for a moderator to start one.';
+export const SESSION_CLOSING =
+  'The breakout rooms are closing; everyone is about to return to the main room.';
 const MODERATORS_NOT_SEATED =
   'Moderators are not assigned to rooms; join any room from the list of rooms instead.';
 const UNKNOWN_ROOM = 'This room does not exist in this conversation. It may have been removed.';
@@ -232,6 +234,9 @@ export function createBreakout({ persistence, sync, now }: BreakoutDeps): Breako
   function participantInSession(snapshot: Snapshot): IntentResult<never> | null {
     if (isModerator(snapshot.role)) return refuse(403, MODERATORS_NOT_SEATED);
     if (!snapshot.session || !isSessionActive(snapshot.phase)) return refuse(409, NO_SESSION);
+    // While the rooms close, people are on their way back: choosing, asking for help and leaving or
+    // re-entering a room no longer make sense (R72, R77). Posting in the room still works until it closes.
+    if (snapshot.phase.kind === 'closing') return refuse(409, SESSION_CLOSING);
     return null;
   }
 

@@ -548,7 +548,9 @@ export function createRoutes({
         const room = input.room ?? MAIN_ROOM;
         if (room !== MAIN_ROOM) {
           // A room chat takes posts from the people in that room now, and from moderators (SPEC R77).
-          const place = await breakout.locate({ conversationId: conversation.id, userId: me.userId, room });
+          const place = await serverWrite(
+            breakout.locate({ conversationId: conversation.id, userId: me.userId, room })
+          );
           if (!place.roomExists) {
             throw new HttpError(
               404,

@@ -178,8 +178,18 @@ describe('starting, extending and ending', () => {
     alice.destroy();
 
     clock += 1 * MINUTE + 30_000; // inside the default 60 s closing countdown
+    // Closing: new requests are refused as such, while the room chat still takes posts until it closes.
     const during = await sendIntent(server, cast.bob.cookie, cast.conversationId, 'help');
-    expect(during.status).toBe(201);
+    expect(during.status).toBe(409);
+    expect(during.body).toEqual({ error: expect.stringMatching(/closing/) });
+    const lastWord = await postInRoom(
+      server,
+      cast.carol.cookie,
+      cast.conversationId,
+      rooms[0],
+      'wrapping up'
+    );
+    expect(lastWord.status).toBe(201);
     clock += 31_000;
     const after = await sendIntent(server, cast.dave.cookie, cast.conversationId, 'help');
     expect(after.status).toBe(409);

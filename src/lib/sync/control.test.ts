@@ -639,4 +639,29 @@ describe('session commands (SPEC R70–R81)', () => {
     expect(readSession(doc)).toBeNull();
     expect(readHelpRequests(doc)).toEqual([]);
   });
+
+  it('R75, R80: a move undoes "Back to main room" and drops a help request naming the old room', () => {
+    const { doc, rooms } = withRooms();
+    const [first, second] = rooms;
+    ok(assignParticipants(doc, { userIds: [carol, dave], roomId: first, participants, now: T0 }));
+    ok(start(doc, { allowReturn: true }));
+    const { runId } = readSession(doc)!;
+    writeReturned(doc, { userId: carol, runId });
+    writeHelpRequest(doc, { userId: dave, roomId: first, runId, now: T0 + 1 });
+    expect(readReturned(doc).has(carol)).toBe(true);
+    expect(readHelpRequests(doc).map((r) => r.userId)).toEqual([dave]);
+
+    ok(assignParticipants(doc, { userIds: [carol, dave], roomId: second, participants, now: T0 + 2 }));
+    expect(readReturned(doc).has(carol)).toBe(false);
+    expect(readHelpRequests(doc)).toEqual([]);
+  });
+
+  it('R76, R80: removing a room drops the help requests of its people', () => {
+    const { doc, rooms } = withRooms();
+    ok(assignParticipants(doc, { userIds: [dave], roomId: rooms[0], participants, now: T0 }));
+    ok(start(doc));
+    writeHelpRequest(doc, { userId: dave, roomId: rooms[0], runId: readSession(doc)!.runId, now: T0 + 1 });
+    ok(removeRoom(doc, { roomId: rooms[0] }));
+    expect(readHelpRequests(doc)).toEqual([]);
+  });
 });

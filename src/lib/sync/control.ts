@@ -284,7 +284,10 @@ export function removeRoom(
     const assignments = assignmentsMap(doc);
     for (const [userId, assignment] of [...assignments]) {
       // Values come from any moderator's replica; a malformed one must not abort the removal.
-      if ((assignment as Partial<Assignment> | null)?.roomId === roomId) assignments.delete(userId);
+      if ((assignment as Partial<Assignment> | null)?.roomId === roomId) {
+        assignments.delete(userId);
+        forgetPlace(doc, asUserId(userId));
+      }
     }
   });
   return { ok: true, value: null };
@@ -346,11 +349,22 @@ export function assignParticipants(
   run(doc, new SetupCommand('assign', actor), () => {
     const assignments = assignmentsMap(doc);
     for (const userId of userIds) {
+      if (assignments.get(userId)?.roomId === (roomId ?? undefined)) continue;
       if (roomId === null) assignments.delete(userId);
-      else if (assignments.get(userId)?.roomId !== roomId) assignments.set(userId, { roomId, at: now });
+      else assignments.set(userId, { roomId, at: now });
+      forgetPlace(doc, userId);
     }
   });
   return { ok: true, value: userIds.length };
+}
+
+/**
+ * A move puts the person where the moderator said (R75): a "Back to main room" mark of this run no longer
+ * holds, and a help request naming the old room would send a moderator to the wrong place (R80).
+ */
+function forgetPlace(doc: Y.Doc, userId: UserId): void {
+  returnedMap(doc).delete(userId);
+  helpMap(doc).delete(userId);
 }
 
 /**
@@ -367,10 +381,15 @@ export function autoAssign(
   run(doc, new SetupCommand('autoAssign', actor), () => {
     const assignments = assignmentsMap(doc);
     for (const member of members) {
-      if (!member.isModerator && !spread.has(member.userId)) assignments.delete(member.userId);
+      if (!member.isModerator && !spread.has(member.userId) && assignments.has(member.userId)) {
+        assignments.delete(member.userId);
+        forgetPlace(doc, member.userId);
+      }
     }
     for (const [userId, roomId] of spread) {
-      if (assignments.get(userId)?.roomId !== roomId) assignments.set(userId, { roomId, at: now });
+      if (assignments.get(userId)?.roomId === roomId) continue;
+      assignments.set(userId, { roomId, at: now });
+      forgetPlace(doc, userId);
     }
     const settings = settingsMap(doc);
     settings.set('seed', seed);
