@@ -8,6 +8,15 @@ describe('openDoc helpers', () => {
     expect(describeClose(4499)).toContain('4499');
   });
 
+  it('R76, R81: a breakout room chat closing says the room was left or removed', () => {
+    const room = 'conversation/abcdefgh1234/chat/room0000001';
+    expect(describeClose(4401, room)).toBe('You are no longer in this room.');
+    expect(describeClose(4410, room)).toBe('This room was removed.');
+    expect(describeClose(4401, 'conversation/abcdefgh1234/chat/main')).toBe(
+      'You are no longer a member of this conversation.'
+    );
+  });
+
   it('R18: keeps each user’s copy of a document in its own IndexedDB database', () => {
     expect(getLocalDbName({ userId: 'alice123', docName: 'conversation/abcdefgh/meta' })).toBe(
       'parley:alice123:conversation/abcdefgh/meta'

@@ -1,7 +1,7 @@
 import * as Y from 'yjs';
 import { IndexeddbPersistence } from 'y-indexeddb';
 import { WebsocketProvider } from 'y-websocket';
-import { parseDocName } from '../domain/docs';
+import { MAIN_ROOM, parseDocName } from '../domain/docs';
 import { decideDocAccess } from '../domain/policy';
 
 export type ProviderStatus = 'connecting' | 'connected' | 'disconnected';
@@ -28,7 +28,13 @@ export interface DocConnection {
 }
 
 /** Close codes the server uses (server/sync/types.ts), as sentences a member can act on. */
-export function describeClose(code: number): string {
+export function describeClose(code: number, docName = ''): string {
+  const ref = parseDocName(docName);
+  if (ref?.kind === 'chat' && ref.room !== MAIN_ROOM) {
+    // A breakout room's chat closes when its reader is moved out or the room goes (SPEC R76, R81).
+    if (code === 4401) return 'You are no longer in this room.';
+    if (code === 4410) return 'This room was removed.';
+  }
   switch (code) {
     case 4401:
       return 'You are no longer a member of this conversation.';
@@ -37,6 +43,7 @@ export function describeClose(code: number): string {
     case 4400:
       return 'The server could not read what this page sent. Reload the page to reconnect.';
     case 4404:
+    case 4410:
       return 'This document no longer exists.';
     default:
       return `The server ended the connection (code ${code}). Reload the page to reconnect.`;
@@ -134,7 +141,7 @@ export async function openDoc({
       void local.clearData().then(() => location.reload());
       return;
     }
-    closed = { code, reason, message: describeClose(code) };
+    closed = { code, reason, message: describeClose(code, docName) };
     status = 'disconnected';
     synced = false;
     notify();
