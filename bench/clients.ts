@@ -2,9 +2,13 @@
  * Stock y-websocket clients for the benchmark, all in this process. Each has its own Y.Doc and socket; Parley
  * clients carry their own cookie, as browsers of different people would.
  */
+import * as encoding from 'lib0/encoding';
 import WebSocket from 'ws';
+import { writeSyncStep1 } from 'y-protocols/sync';
 import { WebsocketProvider } from 'y-websocket';
 import * as Y from 'yjs';
+
+const MESSAGE_SYNC = 0;
 
 export interface Client {
   doc: Y.Doc;
@@ -21,14 +25,26 @@ function getWebSocketWithHeaders(headers: Record<string, string>): typeof global
   return WebSocketWithHeaders as unknown as typeof globalThis.WebSocket;
 }
 
+/**
+ * A writer hears nothing back from the server (its own updates are not echoed), and a y-websocket
+ * provider that has received nothing for 30 s closes and reconnects: mid-round, that would put a
+ * reconnection into a sample. Writers therefore ask for the server's state every `WRITER_RESYNC_MS` (a
+ * sync step 1, answered by a few bytes), which keeps them heard from. (y-websocket's own
+ * `resyncInterval` does the same but needs a global `WebSocket`, which Node 20 lacks.)
+ */
+export const WRITER_RESYNC_MS = 10_000;
+
 export function openClient({
   serverUrl,
   docName,
-  headers = {}
+  headers = {},
+  resyncMs = -1
 }: {
   serverUrl: string;
   docName: string;
   headers?: Record<string, string>;
+  /** Ask for the server's state this often (ms; off when ≤ 0); writers pass `WRITER_RESYNC_MS`. */
+  resyncMs?: number;
 }): Client {
   const doc = new Y.Doc();
   const provider = new WebsocketProvider(serverUrl, docName, doc, {
@@ -41,6 +57,17 @@ export function openClient({
   // one, so no awareness traffic (N² through a relaying server) runs under the measured rounds.
   provider.awareness.setLocalState(null);
   provider.connect();
+  if (resyncMs > 0) {
+    const timer = setInterval(() => {
+      if (!provider.wsconnected || !provider.ws) return;
+      const encoder = encoding.createEncoder();
+      encoding.writeVarUint(encoder, MESSAGE_SYNC);
+      writeSyncStep1(encoder, doc);
+      provider.ws.send(encoding.toUint8Array(encoder));
+    }, resyncMs);
+    timer.unref();
+    doc.on('destroy', () => clearInterval(timer));
+  }
   return { doc, provider };
 }
 

@@ -17,7 +17,8 @@ import {
 } from '../src/lib/sync/control';
 import { asUserId, type RoomId } from '../src/lib/domain/ids';
 import { compareRooms } from '../src/lib/domain/breakout';
-import { closeClient, openClient, waitReady, type Client } from './clients';
+import { closeClient, openClient, waitReady, WRITER_RESYNC_MS, type Client } from './clients';
+import { chatProbe, sessionProbe, type MemberSpec } from './sessionProbes';
 import { absoluteNow, type ReaderShard, type ShardReply } from './shards';
 
 const MAP = 'bench';
@@ -32,6 +33,10 @@ export interface FanoutTarget {
   ready: 'synced' | 'connected';
   writerHeaders?: Record<string, string>;
   getReaderHeaders?: (index: number) => Record<string, string>;
+  /** A reader's own document (e.g. one room chat each); `docName` when not given. Sharded groups only. */
+  getReaderDocName?: (index: number) => string;
+  /** The user a reader connects as, for probes that compute something of their own (the session probe). */
+  getReaderUserId?: (index: number) => string;
 }
 
 export interface FanoutProbe {
@@ -43,8 +48,11 @@ export interface FanoutProbe {
   change(writer: Y.Doc, round: number): void;
   /** Subscribes to a reader's document; `changed` runs after every change that may be a round's. */
   watch(reader: Y.Doc, changed: () => void): void;
-  /** Whether the reader's document shows `round`'s change (it may show it before or after `changed`). */
-  shows(reader: Y.Doc, round: number): boolean;
+  /**
+   * Whether the reader's document shows `round`'s change (it may show it before or after `changed`);
+   * `userId` is the reader's own user, when the target names one (`getReaderUserId`).
+   */
+  shows(reader: Y.Doc, round: number, userId?: string): boolean;
 }
 
 /** A counter under one key of a plain Y.Map: the smallest change a document can carry. */
@@ -125,10 +133,23 @@ export function setupProbe({
 }
 
 /** A probe as plain data, so reader processes can build the same one (`getProbe`). */
-export type ProbeSpec = { kind: 'tick' } | { kind: 'setup'; participantId: string; tag: string };
+export type ProbeSpec =
+  | { kind: 'tick' }
+  | { kind: 'setup'; participantId: string; tag: string }
+  | { kind: 'session'; members: MemberSpec[] }
+  | { kind: 'chat'; tag: string };
 
 export function getProbe(spec: ProbeSpec): FanoutProbe {
-  return spec.kind === 'tick' ? tickProbe : setupProbe(spec);
+  switch (spec.kind) {
+    case 'tick':
+      return tickProbe;
+    case 'setup':
+      return setupProbe(spec);
+    case 'session':
+      return sessionProbe(spec);
+    case 'chat':
+      return chatProbe(spec);
+  }
 }
 
 export interface RoundResult {
@@ -155,7 +176,8 @@ export class FanoutGroup {
     this.writer = openClient({
       serverUrl: target.serverUrl,
       docName: target.docName,
-      headers: target.writerHeaders
+      headers: target.writerHeaders,
+      resyncMs: WRITER_RESYNC_MS
     });
     for (let i = 0; i < readerCount; i++) {
       const reader = openClient({
@@ -241,6 +263,9 @@ let nextGroupId = 1;
  * The same measurement with the readers spread over reader processes (`ReaderShard`s): the writer stays
  * here; each process reports when each of its readers saw the round's change, on its own clock, which the
  * shard's calibrated offset turns into ours.
+ *
+ * With `change`, the round's change is made by that function (e.g. a REST call, or writes to many
+ * documents) instead of the probe on a writer client, and no writer client is opened.
  */
 export class ShardedFanoutGroup {
   readonly readerCount: number;
@@ -248,62 +273,89 @@ export class ShardedFanoutGroup {
   private current = -1;
 
   private constructor(
-    private readonly writer: Client,
+    private readonly writer: Client | null,
     private readonly shards: ReaderShard[],
     private readonly probe: FanoutProbe,
-    readerCount: number
+    readerCount: number,
+    private readonly change: ((round: number) => unknown) | null
   ) {
     this.readerCount = readerCount;
+  }
+
+  /** The writer's document (null with a custom `change`): what the moderator's replica shows. */
+  get writerDoc(): Y.Doc | null {
+    return this.writer?.doc ?? null;
   }
 
   static async connect({
     target,
     readers,
     probe,
-    shards
+    shards,
+    change,
+    connectTimeoutMs = CONNECT_TIMEOUT_MS
   }: {
     target: FanoutTarget;
     readers: number;
     probe: ProbeSpec;
     shards: ReaderShard[];
+    change?: (round: number) => unknown;
+    connectTimeoutMs?: number;
   }): Promise<ShardedFanoutGroup> {
-    const writer = openClient({
-      serverUrl: target.serverUrl,
-      docName: target.docName,
-      headers: target.writerHeaders
-    });
+    const writer = change
+      ? null
+      : openClient({
+          serverUrl: target.serverUrl,
+          docName: target.docName,
+          headers: target.writerHeaders,
+          resyncMs: WRITER_RESYNC_MS
+        });
     const writerProbe = getProbe(probe);
-    const group = new ShardedFanoutGroup(writer, shards, writerProbe, readers);
+    const group = new ShardedFanoutGroup(writer, shards, writerProbe, readers, change ?? null);
     try {
-      await waitReady(writer, { mode: target.ready, timeoutMs: CONNECT_TIMEOUT_MS });
+      if (writer) await waitReady(writer, { mode: target.ready, timeoutMs: connectTimeoutMs });
       const replies = await Promise.all(
         shards.map((shard, k) => {
           const headers: Record<string, string>[] = [];
-          for (let i = k; i < readers; i += shards.length) headers.push(target.getReaderHeaders?.(i) ?? {});
+          const docNames: string[] = [];
+          const userIds: string[] = [];
+          for (let i = k; i < readers; i += shards.length) {
+            headers.push(target.getReaderHeaders?.(i) ?? {});
+            docNames.push(target.getReaderDocName?.(i) ?? target.docName);
+            if (target.getReaderUserId) userIds.push(target.getReaderUserId(i));
+          }
           return shard.request(
             {
               type: 'open',
               group: group.id,
               serverUrl: target.serverUrl,
               docName: target.docName,
+              docNames,
+              userIds: target.getReaderUserId ? userIds : undefined,
               ready: target.ready,
               headers,
-              probe
+              probe,
+              timeoutMs: connectTimeoutMs
             },
             (m) => (m.type === 'opened' || m.type === 'error') && m.group === group.id,
-            CONNECT_TIMEOUT_MS + 5_000
+            connectTimeoutMs + 5_000
           );
         })
       );
       const failed = replies.find((r) => r.type === 'error');
       if (failed && failed.type === 'error') throw new Error(failed.message);
-      writerProbe.prepare?.(writer.doc);
+      if (writer) writerProbe.prepare?.(writer.doc);
     } catch (error) {
       group.close();
       throw error;
     }
-    group.current = (writerProbe.getLastRound?.(writer.doc) ?? 0) + 1;
+    group.current = (writer ? (writerProbe.getLastRound?.(writer.doc) ?? 0) : 0) + 1;
     return group;
+  }
+
+  /** The number the next round will have (session rounds alternate start and end by its parity). */
+  get nextRound(): number {
+    return this.current + 1;
   }
 
   async runRound(): Promise<RoundResult> {
@@ -318,18 +370,26 @@ export class ShardedFanoutGroup {
     const isSeen = (m: ShardReply) => m.type === 'seen' && m.group === id && m.round === round;
     const answers = this.shards.map((shard) => shard.next(isSeen));
     const sentAt = absoluteNow();
-    this.probe.change(this.writer.doc, round);
+    let changed: Promise<unknown> = Promise.resolve();
+    if (this.change) changed = Promise.resolve(this.change(round));
+    else this.probe.change(this.writer!.doc, round);
+    // A failed change (e.g. a refused request) ends the round at once rather than after the timeout.
+    const failedChange = changed.then(
+      () => new Promise<never>(() => {}),
+      (error: unknown) => (error instanceof Error ? error : new Error(String(error)))
+    );
     const all = Promise.all(answers).then(() => true);
     const timers: NodeJS.Timeout[] = [];
     const after = <T>(value: T) =>
       new Promise<T>((resolve) => timers.push(setTimeout(() => resolve(value), ROUND_TIMEOUT_MS)));
     const timedOut = after(false);
-    if (!(await Promise.race([all, timedOut])))
-      this.shards.forEach((s) => s.send({ type: 'report', group: id }));
+    const outcome = await Promise.race([all, timedOut, failedChange]);
+    if (outcome !== true) this.shards.forEach((s) => s.send({ type: 'report', group: id }));
     // A reader process that does not even answer the report (it died) counts all its readers as lost.
     const missing: ShardReply = { type: 'closed', group: id };
     const replies = await Promise.all(answers.map((answer) => Promise.race([answer, after(missing)])));
     timers.forEach(clearTimeout);
+    if (outcome instanceof Error) throw outcome;
     const latencies: number[] = [];
     replies.forEach((reply, k) => {
       if (reply.type !== 'seen') return;
@@ -339,7 +399,7 @@ export class ShardedFanoutGroup {
   }
 
   close(): void {
-    closeClient(this.writer);
+    if (this.writer) closeClient(this.writer);
     const id = this.id;
     for (const shard of this.shards) {
       void shard

@@ -14,6 +14,22 @@ const SYNC_UPDATE = 2;
 const rooms = new Map<string, Set<WebSocket>>();
 const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
 
+/**
+ * A y-websocket provider that has received nothing for 30 s closes and reconnects. The writer of a round
+ * receives nothing from this relay (updates go to the others), so after 30 s of rounds it would reconnect,
+ * and the update it made meanwhile would never reach anyone: every later update waits on it, and all
+ * later rounds are lost (the relay answers no handshake, so neither the writers' resync requests, see
+ * bench/clients.ts, nor a reconnection would restore it). An empty awareness message (no states: a no-op
+ * for the client) every 5 s keeps every socket heard from.
+ */
+const KEEPALIVE = new Uint8Array([1, 1, 0]);
+const KEEPALIVE_MS = 5_000;
+setInterval(() => {
+  for (const peers of rooms.values()) {
+    for (const peer of peers) if (peer.readyState === WebSocket.OPEN) peer.send(KEEPALIVE, { binary: true });
+  }
+}, KEEPALIVE_MS).unref();
+
 function isSyncUpdate(data: Buffer): boolean {
   return data.length > 2 && data[0] === MESSAGE_SYNC && data[1] === SYNC_UPDATE;
 }

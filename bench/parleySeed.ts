@@ -8,12 +8,14 @@ export interface ParleySeed {
   conversationId: string;
   docName: string;
   writerCookie: string;
+  /** The owner's user id (a moderator of the conversation). */
+  writerUserId: string;
   guestCookies: string[];
   /** The guests' user ids, in the order of `guestCookies`: participants a moderator can assign. */
   guestUserIds: string[];
 }
 
-async function call({
+export async function call({
   origin,
   path,
   body,
@@ -46,12 +48,15 @@ function getCookie(cookies: string[], name: string): string {
 
 export async function seedParley({
   origin,
-  guests
+  guests,
+  title = 'Fan-out bench'
 }: {
   origin: string;
   guests: number;
+  title?: string;
 }): Promise<ParleySeed> {
-  const suffix = Date.now().toString(36);
+  // Two seeds in one run (one per conversation) need two owners.
+  const suffix = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
   const signup = await call({
     origin,
     path: '/api/auth/signup',
@@ -62,7 +67,7 @@ export async function seedParley({
   const created = await call({
     origin,
     path: '/api/conversations',
-    body: { title: 'Fan-out bench' },
+    body: { title },
     cookie: writerCookie
   });
   const conversationId = (created.json.conversation as { id: string }).id;
@@ -94,6 +99,7 @@ export async function seedParley({
     conversationId,
     docName: `conversation/${conversationId}/control`,
     writerCookie,
+    writerUserId: (signup.json.user as { id: string }).id,
     guestCookies,
     guestUserIds
   };

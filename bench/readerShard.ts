@@ -16,6 +16,7 @@ interface Group {
   current: number;
   lastSeen: Int32Array;
   times: number[];
+  userIds: string[] | undefined;
 }
 
 const groups = new Map<number, Group>();
@@ -26,7 +27,12 @@ process.setMaxListeners(0);
 
 function onChange(id: number, group: Group, index: number): void {
   const reader = group.readers[index];
-  if (group.lastSeen[index] === group.current || !group.probe.shows(reader.doc, group.current)) return;
+  if (
+    group.lastSeen[index] === group.current ||
+    !group.probe.shows(reader.doc, group.current, group.userIds?.[index])
+  ) {
+    return;
+  }
   group.lastSeen[index] = group.current;
   group.times.push(now());
   if (group.times.length === group.readers.length) {
@@ -41,17 +47,21 @@ async function open(request: Extract<ShardRequest, { type: 'open' }>): Promise<v
     probe,
     current: -1,
     lastSeen: new Int32Array(request.headers.length).fill(-1),
-    times: []
+    times: [],
+    userIds: request.userIds
   };
   groups.set(request.group, group);
   request.headers.forEach((headers, index) => {
-    const reader = openClient({ serverUrl: request.serverUrl, docName: request.docName, headers });
+    const docName = request.docNames?.[index] ?? request.docName;
+    const reader = openClient({ serverUrl: request.serverUrl, docName, headers });
     probe.watch(reader.doc, () => onChange(request.group, group, index));
     group.readers.push(reader);
   });
   try {
     await Promise.all(
-      group.readers.map((r) => waitReady(r, { mode: request.ready, timeoutMs: CONNECT_TIMEOUT_MS }))
+      group.readers.map((r) =>
+        waitReady(r, { mode: request.ready, timeoutMs: request.timeoutMs ?? CONNECT_TIMEOUT_MS })
+      )
     );
     reply({ type: 'opened', group: request.group });
   } catch (error) {

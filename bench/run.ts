@@ -4,7 +4,10 @@
  *   and persistence on), the stock @y/websocket-server and a bare `ws` relay (the floor);
  * - the same for a moderator's breakout setup change made through src/lib/sync/control.ts (a rename or a
  *   move) and read back by every reader with readBreakoutState, on Parley and the stock server at N = 500;
- * - the time `distributeParticipants` takes to spread 10,000 participants over 100 rooms.
+ * - the time `distributeParticipants` takes to spread 10,000 participants over 100 rooms;
+ * - breakout sessions (bench/session.ts): the time from a moderator's `startSession` until each of 1,000
+ *   participant clients sees its own room, and from a broadcast until the last of 100 rooms' chats shows
+ *   it, on Parley and the stock server (targets ≤ 500 ms, reported, not asserted).
  * Prints a table and writes bench/results.json as {"metrics": {...}}. BENCH_ROUNDS changes the number of
  * measured rounds per scenario (600); each scenario also stops after SCENARIO_BUDGET_MS, so a run stays
  * within a few minutes.
@@ -16,6 +19,7 @@
  * 0.67–0.69: the tail was mostly the single client process's queue.
  */
 import { existsSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { measureAutoAssign, type AutoAssignResult } from './autoAssign';
 import {
@@ -28,6 +32,7 @@ import {
 } from './fanout';
 import { seedParley, type ParleySeed } from './parleySeed';
 import { startFloor, startParley, startStock, type ServerProcess } from './servers';
+import { BROADCAST_ROOMS, measureSessions, SESSION_CLIENTS, type SessionRow } from './session';
 import { ReaderShard } from './shards';
 
 const CLIENT_COUNTS = [100, 500] as const;
@@ -243,6 +248,8 @@ async function main(): Promise<number> {
 
   const failures: string[] = [];
   const rows: Row[] = [];
+  let sessionRows: SessionRow[];
+  let locateMs: number;
   // Pure CPU and in this process only: measured first, before any server or client competes for the cores.
   const autoAssign = measureAutoAssign();
   try {
@@ -287,13 +294,37 @@ async function main(): Promise<number> {
         shards
       }))
     );
+
+    // Breakout sessions: a conversation of their own, with 1,000 participants.
+    const sessionSeed = parley
+      ? await seedParley({ origin: parley.origin, guests: SESSION_CLIENTS, title: 'Session bench' }).catch(
+          (error: Error) => {
+            failures.push(`parley session seeding: ${error.message}`);
+            return null;
+          }
+        )
+      : null;
+    // These readers always live in reader processes (they need per-reader users and documents).
+    if (shards.length === 0) shards.push(await ReaderShard.start());
+    const sessions = await measureSessions({
+      parley,
+      stock: servers.get('stock'),
+      seed: sessionSeed,
+      shards,
+      failures
+    });
+    sessionRows = sessions.rows;
+    locateMs = sessions.locateMs;
   } finally {
     await Promise.allSettled([...servers.values(), ...shards].map((s) => s.stop()));
     clearTimeout(watchdog);
   }
 
-  const metrics = getMetrics(rows, autoAssign);
+  const metrics = { ...getMetrics(rows, autoAssign), ...getSessionMetrics(sessionRows) };
   printTable(rows, metrics, autoAssign);
+  printSessionTable(sessionRows, metrics, locateMs);
+  console.log('');
+  for (const [key, value] of Object.entries(metrics)) console.log(`${key.padEnd(36)} ${value}`);
   writeFileSync(join(import.meta.dirname, 'results.json'), `${JSON.stringify({ metrics }, null, 2)}\n`);
   console.log('\nwrote bench/results.json');
   if (failures.length > 0) {
@@ -378,8 +409,75 @@ function printTable(rows: Row[], metrics: Record<string, number>, autoAssign: Au
   console.log(
     `\ndistributeParticipants, ${autoAssign.members} participants over ${autoAssign.rooms} rooms: median ${autoAssign.medianMs.toFixed(2)} ms, min ${autoAssign.minMs.toFixed(2)}, max ${autoAssign.maxMs.toFixed(2)} over ${autoAssign.runs} runs after ${autoAssign.warmupRuns} warm-up (target ≤ 20 ms)`
   );
-  console.log('');
-  for (const [key, value] of Object.entries(metrics)) console.log(`${key.padEnd(32)} ${value}`);
+}
+
+function getSessionMetrics(rows: SessionRow[]): Record<string, number> {
+  const metrics: Record<string, number> = {};
+  const find = (server: SessionRow['server'], kind: SessionRow['kind']) =>
+    rows.find((r) => r.server === server && r.kind === kind && r.samples > 0);
+  const n = `n${SESSION_CLIENTS}`;
+  const r = `r${BROADCAST_ROOMS}`;
+  const startParley = find('parley', 'start');
+  const startStock = find('stock', 'start');
+  if (startParley) metrics[`session_start_p99_ms_${n}`] = round2(startParley.p99);
+  if (startStock) metrics[`session_start_p99_ms_stock_${n}`] = round2(startStock.p99);
+  if (startParley && startStock) {
+    metrics[`session_start_p99_ratio_${n}`] = round2(startParley.p99 / startStock.p99);
+  }
+  // The median over the broadcasts of the time until the last room's chat showed it.
+  const broadcastParley = find('parley', 'broadcast');
+  const broadcastStock = find('stock', 'broadcast');
+  if (broadcastParley) metrics[`broadcast_all_rooms_ms_${r}`] = round2(broadcastParley.p50);
+  if (broadcastStock) metrics[`broadcast_all_rooms_ms_stock_${r}`] = round2(broadcastStock.p50);
+  return metrics;
+}
+
+const SESSION_TARGET_MS = 500;
+
+function printSessionTable(rows: SessionRow[], metrics: Record<string, number>, locateMs: number): void {
+  if (rows.length === 0) return;
+  const header = [
+    'change',
+    'server',
+    'clients',
+    'p50 ms',
+    'p99 ms',
+    'max ms',
+    'samples',
+    'lost',
+    'connect s'
+  ];
+  const lines = rows.map((r) => [
+    r.kind === 'broadcast' ? 'broadcast (last room)' : `session ${r.kind}`,
+    r.server,
+    String(r.clients),
+    r.p50.toFixed(2),
+    r.p99.toFixed(2),
+    r.max.toFixed(2),
+    String(r.samples),
+    String(r.lost),
+    (r.connectMs / 1000).toFixed(1)
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
+  const format = (cells: string[]) =>
+    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  console.log(
+    `\nBreakout sessions (session start/end: one sample per (participant client, round), until it sees the phase and its own place; broadcast: one value per round, until the last of ${BROADCAST_ROOMS} rooms' chats shows it)\n`
+  );
+  console.log(format(header));
+  console.log(widths.map((w) => '-'.repeat(w)).join('  '));
+  lines.forEach((l) => console.log(format(l)));
+  const cores = availableParallelism();
+  console.log(
+    `\nEach participant client's own work per control-document change (readSession … tidyBreakout … getLocation over ${SESSION_CLIENTS} members): median ${locateMs.toFixed(3)} ms. The reader processes run it once per client they hold: ${((SESSION_CLIENTS * locateMs) / 1000).toFixed(2)} s of CPU per change for all ${SESSION_CLIENTS} clients, at least ${((SESSION_CLIENTS * locateMs) / cores).toFixed(0)} ms on ${cores} cores before the last client can have seen it, whatever the server`
+  );
+  const verdict = (key: string) => {
+    const value = metrics[key];
+    if (value === undefined) return `${key}: not measured`;
+    return `${key} = ${value} ms: ${value <= SESSION_TARGET_MS ? 'within' : 'OVER'} the ${SESSION_TARGET_MS} ms target`;
+  };
+  console.log(verdict(`session_start_p99_ms_n${SESSION_CLIENTS}`));
+  console.log(verdict(`broadcast_all_rooms_ms_r${BROADCAST_ROOMS}`));
 }
 
 main().then(

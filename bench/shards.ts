@@ -13,9 +13,15 @@ export type ShardRequest =
       group: number;
       serverUrl: string;
       docName: string;
+      /** Per reader (parallel to `headers`): its own document; `docName` when missing. */
+      docNames?: string[];
+      /** Per reader: the user it connects as, for probes that need it (bench/sessionProbes.ts). */
+      userIds?: string[];
       ready: 'synced' | 'connected';
       headers: Record<string, string>[];
       probe: unknown;
+      /** How long the readers may take to be ready. */
+      timeoutMs?: number;
     }
   | { type: 'arm'; group: number; round: number }
   | { type: 'report'; group: number }
