@@ -258,18 +258,43 @@ function requireRoom(doc: Y.Doc, roomId: string): Checked<RoomMap> {
   return { ok: true, value: map };
 }
 
+/** Sets one field of a room after its input check; writes nothing when the value is already stored. */
+function setRoomField<T>(
+  doc: Y.Doc,
+  {
+    roomId,
+    field,
+    checked,
+    command,
+    actor
+  }: {
+    roomId: RoomId;
+    field: 'name' | 'seatCap';
+    checked: Checked<T>;
+    command: SetupCommandName;
+    actor: string | null;
+  }
+): Checked<T> {
+  if (!checked.ok) return checked;
+  const room = requireRoom(doc, roomId);
+  if (!room.ok) return room;
+  if (room.value.get(field) !== checked.value) {
+    run(doc, new SetupCommand(command, actor), () => room.value.set(field, checked.value));
+  }
+  return checked;
+}
+
 export function renameRoom(
   doc: Y.Doc,
   { roomId, name, actor = null }: { roomId: RoomId; name: string } & CommandOptions
 ): Checked<string> {
-  const checked = checkRoomName(name);
-  if (!checked.ok) return checked;
-  const room = requireRoom(doc, roomId);
-  if (!room.ok) return room;
-  if (room.value.get('name') !== checked.value) {
-    run(doc, new SetupCommand('renameRoom', actor), () => room.value.set('name', checked.value));
-  }
-  return checked;
+  return setRoomField(doc, {
+    roomId,
+    field: 'name',
+    checked: checkRoomName(name),
+    command: 'renameRoom',
+    actor
+  });
 }
 
 /** Removes a room; its people become unassigned (R43). */
@@ -308,14 +333,13 @@ export function setSeatCap(
   doc: Y.Doc,
   { roomId, seatCap, actor = null }: { roomId: RoomId; seatCap: unknown } & CommandOptions
 ): Checked<number | null> {
-  const checked = checkSeatCap(seatCap);
-  if (!checked.ok) return checked;
-  const room = requireRoom(doc, roomId);
-  if (!room.ok) return room;
-  if (room.value.get('seatCap') !== checked.value) {
-    run(doc, new SetupCommand('setSeatCap', actor), () => room.value.set('seatCap', checked.value));
-  }
-  return checked;
+  return setRoomField(doc, {
+    roomId,
+    field: 'seatCap',
+    checked: checkSeatCap(seatCap),
+    command: 'setSeatCap',
+    actor
+  });
 }
 
 /**
