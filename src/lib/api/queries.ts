@@ -1,5 +1,5 @@
 import type { QueryClient } from '@tanstack/svelte-query';
-import { api, queryKeys } from './client';
+import { api, queryKeys, rememberUser } from './client';
 import type { User } from './types';
 
 /**
@@ -28,10 +28,12 @@ export const inviteQuery = (token: string) => ({
 });
 
 /**
- * After signing in, out or up: keep the `me` entry (the header observes it for the whole visit, and
- * `clear()` would leave that observer on a removed query) and drop everything cached for the previous user.
+ * After signing in, out or up: remember the user for an offline start, keep the `me` entry (the header
+ * observes it for the whole visit, and `clear()` would leave that observer on a removed query) and drop
+ * everything cached for the previous user.
  */
 export function resetForUser(queryClient: QueryClient, user: User | null): void {
+  rememberUser(user);
   queryClient.removeQueries({ predicate: (query) => query.queryKey[0] !== queryKeys.me[0] });
   queryClient.setQueryData(queryKeys.me, user);
 }
