@@ -35,7 +35,7 @@ import { closeClient, openClient, waitReady, WRITER_RESYNC_MS, type Client } fro
 import { getPercentile, ShardedFanoutGroup, type FanoutTarget } from './fanout';
 import { call, type ParleySeed } from './parleySeed';
 import type { ServerProcess } from './servers';
-import { chatText, locate, SESSION_ROOMS, type MemberSpec } from './sessionProbes';
+import { chatText, Locator, SESSION_ROOMS, type MemberSpec } from './sessionProbes';
 import type { ReaderShard } from './shards';
 
 export const SESSION_CLIENTS = 1000;
@@ -479,24 +479,37 @@ async function measureBroadcast({
 }
 
 /**
- * What every participant client does on each control-document change, timed alone in this process on a
+ * What every participant client does when a session starts or ends, timed alone in this process on a
  * document like the benchmark's (100 rooms, 1,000 assignments, a session running): how much of a
  * session-start figure is the readers' own work (a reader process runs it once per reader it holds).
+ * `sessionChangeMs` is a start or end (the kept tidy view is reused); `setupChangeMs` is the first look after
+ * a setup change, which rebuilds the tidy view over every member.
  */
-export function measureLocate(members: MemberSpec[]): number {
+export function measureLocate(members: MemberSpec[]): { sessionChangeMs: number; setupChangeMs: number } {
   const doc = new Y.Doc();
   setUpRooms(doc, members);
   const member = members.map((m): Member => ({ userId: asUserId(m.userId), isModerator: m.isModerator }));
   const userId = member.find((m) => !m.isModerator)!.userId;
-  const times: number[] = [];
-  for (let run = 0; run < 220; run++) {
-    const started = performance.now();
-    locate(doc, member, userId);
-    if (run >= 20) times.push(performance.now() - started);
-  }
+  const median = (run: (locator: Locator) => void) => {
+    const locator = new Locator(member, userId);
+    const times: number[] = [];
+    for (let i = 0; i < 220; i++) {
+      const started = performance.now();
+      run(locator);
+      if (i >= 20) times.push(performance.now() - started);
+    }
+    times.sort((a, b) => a - b);
+    return times[Math.floor(times.length / 2)];
+  };
+  const result = {
+    sessionChangeMs: median((locator) => locator.locate(doc)),
+    setupChangeMs: median((locator) => {
+      locator.setupChanged();
+      locator.locate(doc);
+    })
+  };
   doc.destroy();
-  times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)];
+  return result;
 }
 
 export async function measureSessions({
@@ -511,7 +524,7 @@ export async function measureSessions({
   seed: ParleySeed | null;
   shards: ReaderShard[];
   failures: string[];
-}): Promise<{ rows: SessionRow[]; locateMs: number }> {
+}): Promise<{ rows: SessionRow[]; locateMs: { sessionChangeMs: number; setupChangeMs: number } }> {
   const members = getMembers(seed);
   const locateMs = measureLocate(members);
   const start = await measureSessionStart({ parley, stock, seed, shards, failures, members });

@@ -4,15 +4,15 @@
  *
  * - `sessionProbe`: even rounds start a breakout session (`startSession`), odd rounds end it with a closing
  *   countdown of 0 s (`endSession`), so the phase is idle again before the next start. Every reader is a
- *   participant: on every control-document change it works out its own place as the app does (readSession,
- *   getSessionPhase, readBreakoutState, tidyBreakout over the member list, readReturned, getLocation with
- *   its own user id). It has seen a start once the phase is running AND its own room is set; an end once the
+ *   participant: on every control-document change it works out its own place as the app does (`Locator`:
+ *   the tidy view over the member list, rebuilt after setup changes only; readSession, getSessionPhase,
+ *   readReturned and getLocation with its own user id on every change). It has seen a start once the phase is running AND its own room is set; an end once the
  *   phase is no longer running and it is back in the main room.
  * - `chatProbe`: the reader watches a chat document's `messages` array for the round's text.
  */
 import type * as Y from 'yjs';
 import { tidyBreakout, type Member } from '../src/lib/domain/breakout';
-import { asUserId, type UserId } from '../src/lib/domain/ids';
+import { asUserId, type RoomId, type UserId } from '../src/lib/domain/ids';
 import { getLocation, getSessionPhase } from '../src/lib/domain/session';
 import {
   autoAssign,
@@ -36,17 +36,41 @@ export const SESSION_ROOMS = 100;
 /** A fixed seed, so Parley's and the stock server's documents hold the same spread. */
 const SEED = 0x5eed;
 
-/** Where `userId` is, as the app derives it from the control document, or `undefined` before any session. */
-export function locate(doc: Y.Doc, members: Member[], userId: UserId) {
-  const session = readSession(doc);
-  const phase = getSessionPhase({ session, now: Date.now() });
-  const view = tidyBreakout({ state: readBreakoutState(doc), members });
-  const location = getLocation({ phase, roomOf: view.roomOf, returned: readReturned(doc), userId });
-  return { phase, location };
+/**
+ * Where one participant is, derived as the app does (src/lib/state): the tidy view of the setup is kept
+ * and rebuilt only after a setup change (`BreakoutSetupState` observes the `setup` part), while a session
+ * change (start, end) only re-reads the session's moments and returns (`SessionState`) and looks the
+ * participant up in the kept view.
+ */
+export class Locator {
+  #roomOf: ReadonlyMap<UserId, RoomId> | null = null;
+
+  constructor(
+    private readonly members: Member[],
+    private readonly userId: UserId
+  ) {}
+
+  /** The setup changed: the kept view is stale. */
+  setupChanged(): void {
+    this.#roomOf = null;
+  }
+
+  locate(doc: Y.Doc) {
+    this.#roomOf ??= tidyBreakout({ state: readBreakoutState(doc), members: this.members }).roomOf;
+    const phase = getSessionPhase({ session: readSession(doc), now: Date.now() });
+    const location = getLocation({
+      phase,
+      roomOf: this.#roomOf,
+      returned: readReturned(doc),
+      userId: this.userId
+    });
+    return { phase, location };
+  }
 }
 
 export function sessionProbe({ members: specs }: { members: MemberSpec[] }): FanoutProbe {
   const members: Member[] = specs.map((m) => ({ userId: asUserId(m.userId), isModerator: m.isModerator }));
+  const locators = new WeakMap<Y.Doc, Locator>();
   return {
     prepare(writer) {
       // The moderator's setup, as "Automatically assign" makes it: rooms, then a seeded spread.
@@ -75,11 +99,17 @@ export function sessionProbe({ members: specs }: { members: MemberSpec[] }): Fan
       if (!result.ok) throw new Error(`bench session change: ${result.error}`);
     },
     watch(reader, changed) {
-      observeControl(reader, () => changed());
+      observeControl(reader, () => {
+        locators.get(reader)?.setupChanged();
+        changed();
+      }, ['setup']);
+      observeControl(reader, () => changed(), ['session']);
     },
     shows(reader, round, userId) {
       if (userId === undefined) throw new Error('the session probe needs each reader’s user id');
-      const { phase, location } = locate(reader, members, asUserId(userId));
+      let locator = locators.get(reader);
+      if (!locator) locators.set(reader, (locator = new Locator(members, asUserId(userId))));
+      const { phase, location } = locator.locate(reader);
       return round % 2 === 0
         ? phase.kind === 'running' && location !== null
         : phase.kind !== 'running' && location === null;

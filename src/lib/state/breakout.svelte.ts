@@ -77,7 +77,7 @@ export class BreakoutSetupState {
       this.#raw = readBreakoutState(doc);
     };
     read();
-    this.#unobserve = observeControl(doc, read);
+    this.#unobserve = observeControl(doc, read, ['setup']);
   }
 
   /** Opens the conversation's control document (IndexedDB first, then the server) and reads it. */

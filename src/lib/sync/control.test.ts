@@ -631,6 +631,23 @@ describe('session commands (SPEC R70–R81)', () => {
     expect(seen).toEqual(['startSession', 'requestHelp', 'returnToMain', 'endSession']);
   });
 
+  it('observeControl reports only the watched part: setup readers skip session changes and back', () => {
+    const { doc, rooms } = withRooms();
+    const setup: string[] = [];
+    const session: string[] = [];
+    const stopSetup = observeControl(doc, (o) => setup.push((o as SetupCommand).name), ['setup']);
+    const stopSession = observeControl(doc, (o) => session.push((o as SetupCommand).name), ['session']);
+    start(doc);
+    renameRoom(doc, { roomId: rooms[0], name: 'Garden' });
+    endSession(doc, { closingSeconds: 10, now: T0 + 5 });
+    // clearSetup touches both parts: both readers hear of it, once each.
+    clearSetup(doc);
+    stopSetup();
+    stopSession();
+    expect(setup).toEqual(['renameRoom', 'clearSetup']);
+    expect(session).toEqual(['startSession', 'endSession', 'clearSetup']);
+  });
+
   it('R50: clearSetup also removes the session, help requests and marks', () => {
     const { doc, rooms } = withRooms();
     start(doc);

@@ -127,20 +127,24 @@ export function readSeed(doc: Y.Doc): number | null {
   return typeof seed === 'number' ? seed : null;
 }
 
+/** The parts of the control document a reader can watch: the setup, and the session's live state. */
+export type ControlPart = 'setup' | 'session';
+
 /**
- * Calls `listener` once per transaction that changes the setup; returns the unsubscribe function.
- * One command can touch several maps (createRooms writes rooms and settings), so the transaction is
- * reported once, not once per map.
+ * Calls `listener` once per transaction that changes the watched `parts` (all by default); returns the
+ * unsubscribe function. One command can touch several maps (createRooms writes rooms and settings), so
+ * the transaction is reported once, not once per map. A reader of the setup need not re-read (and
+ * re-tidy) it when only the session's moments, help requests or returns changed, and the other way round:
+ * starting a session seen by 1,000 participants then costs each of them a few map reads, not a tidy view.
  */
-export function observeControl(doc: Y.Doc, listener: (origin: unknown) => void): () => void {
-  const maps = [
-    roomsMap(doc),
-    assignmentsMap(doc),
-    settingsMap(doc),
-    sessionMap(doc),
-    helpMap(doc),
-    returnedMap(doc)
-  ] as Y.AbstractType<unknown>[];
+export function observeControl(
+  doc: Y.Doc,
+  listener: (origin: unknown) => void,
+  parts: readonly ControlPart[] = ['setup', 'session']
+): () => void {
+  const maps: Y.AbstractType<unknown>[] = [];
+  if (parts.includes('setup')) maps.push(roomsMap(doc), assignmentsMap(doc), settingsMap(doc));
+  if (parts.includes('session')) maps.push(sessionMap(doc), helpMap(doc), returnedMap(doc));
   const reported = new WeakSet<Y.Transaction>();
   const handler = (_events: unknown, transaction: Y.Transaction) => {
     if (reported.has(transaction)) return;
