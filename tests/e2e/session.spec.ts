@@ -631,9 +631,58 @@ test('R74, R75, R81: with automatic moving off, participants join from the notic
     await expectInRoomView(bob, 'Room 1');
   });
 
-  await test.step('alice ends at once: bob is back in the main room too (R72)', async () => {
+  const unsent = `Written as the rooms close ${marker}`;
+  const refusal = 'This breakout session has ended, so the room no longer takes messages.';
+  const messages = `**/api/conversations/${conversationId}/messages`;
+  await test.step('bob writes in Room 1 while offline and alice ends at once: carol, already back, is not told she is "back" (R72, R75)', async () => {
+    // The server's refusal of a late room message, whatever its grace rules: the page's side is the subject.
+    await bob.route(messages, (route) =>
+      route.request().method() === 'POST'
+        ? route.fulfill({
+            status: 403,
+            contentType: 'application/json',
+            body: JSON.stringify({ error: refusal })
+          })
+        : route.continue()
+    );
+    await bob.context().setOffline(true);
+    await sendMessage(bob, unsent);
+    await expect(getMessage(bob, unsent)).toContainText('Waiting for connection');
     await endSession(alice, 0);
-    await expectInMainRoom(bob, welcome);
     await expectInMainRoom(carol, welcome);
+    await expect(getNotice(carol, 'Breakout sessions have ended.')).toBeVisible();
+    await expect(getNotice(carol, 'You are back in the main room')).toHaveCount(0);
   });
+
+  await test.step('bob comes back online: he is back in the main room, and his refused room message shows there with its room, reason, "Copy text" and "Dismiss" (R72, R77)', async () => {
+    await bob.context().setOffline(false);
+    await expectInMainRoom(bob, welcome);
+    await expect(
+      getNotice(bob, 'Breakout sessions have ended. You are back in the main room.')
+    ).toBeVisible();
+    const block = bob.getByRole('region', { name: 'Messages not sent' });
+    const item = block.getByRole('list', { name: 'Messages not sent' }).getByRole('listitem');
+    await expect(item).toHaveCount(1);
+    await expect(item).toContainText('Not sent to Room 1');
+    await expect(item).toContainText(unsent);
+    await expect(item.getByRole('alert')).toHaveText(refusal);
+    await expectNoSeriousA11yViolations(bob);
+    await item.getByRole('button', { name: 'Copy text' }).click();
+    await expect(item.getByRole('status')).toHaveText(/^(Copied\.|Copying is not allowed here\..*)$/);
+    await item.getByRole('button', { name: 'Dismiss' }).click();
+    await expect(block).toHaveCount(0);
+    await bob.unroute(messages);
+  });
+});
+
+test('R71: GET /api/time answers the server clock, uncached, without signing in', async ({ request }) => {
+  const before = Date.now();
+  const response = await request.get('/api/time');
+  const after = Date.now();
+  expect(response.status()).toBe(200);
+  expect(response.headers()['cache-control']).toBe('no-store');
+  const { now } = (await response.json()) as { now: number };
+  // The server runs on this machine: its clock is this one.
+  expect(now).toBeGreaterThanOrEqual(before - 1000);
+  expect(now).toBeLessThanOrEqual(after + 1000);
 });

@@ -168,6 +168,10 @@ export const api = {
   async rejoinRoom(conversationId: string): Promise<void> {
     await request<unknown>('POST', `/api/conversations/${enc(conversationId)}/breakout/rejoin`);
   },
+  /** The server's clock (ms), for `serverClock` (SPEC R71). */
+  async time(): Promise<number> {
+    return (await request<{ now: number }>('GET', '/api/time')).now;
+  },
   /** "Broadcast message" (moderators, R79): one message into every room's chat. */
   async broadcast(conversationId: string, input: { id: string; text: string }): Promise<void> {
     await request<unknown>('POST', `/api/conversations/${enc(conversationId)}/breakout/broadcast`, input);

@@ -1,3 +1,4 @@
+import { serverClock, startServerClock } from '../api/serverClock';
 import { getDocName } from '../domain/docs';
 import { asConversationId } from '../domain/ids';
 import { isModerator } from '../domain/roles';
@@ -8,6 +9,10 @@ import { ChatState } from './chat.svelte';
 import { ConnectionState } from './connection.svelte';
 import { MembersState } from './members.svelte';
 import { SessionState } from './session.svelte';
+
+function isOffline(): boolean {
+  return typeof navigator !== 'undefined' && navigator.onLine === false;
+}
 
 /**
  * Everything live on a conversation page: its meta, breakout control and main-chat documents, and the
@@ -36,6 +41,8 @@ export class ConversationSession {
     me: { userId: string; displayName: string };
   }) {
     this.outbox = getOutbox(me.userId);
+    // Session moments and phases use the server's clock (R71): measure it while the documents open.
+    startServerClock();
     void this.#open(conversationId, me);
   }
 
@@ -61,13 +68,31 @@ export class ConversationSession {
       this.members = new MembersState(meta.doc);
       this.chat = new ChatState({ doc: chat.doc, outbox: this.outbox, conversationId, me });
       this.breakout = control.state;
-      this.session = new SessionState({
+      const session = new SessionState({
         doc: control.connection.doc,
         userId: me.userId,
         conversationId,
         breakout: control.state,
-        isModerator: () => isModerator(this.members?.getRole(me.userId) ?? null)
+        isModerator: () => isModerator(this.members?.getRole(me.userId) ?? null),
+        // Opened from IndexedDB first (R18): notices wait for the server's state, unless offline.
+        synced: control.connection.synced,
+        offline: isOffline()
       });
+      this.session = session;
+      this.#cleanups.push(
+        control.connection.subscribe(() => {
+          if (control.connection.synced) session.markSynced();
+        })
+      );
+      if (typeof window !== 'undefined') {
+        const onLine = () => session.setOffline(isOffline());
+        window.addEventListener('online', onLine);
+        window.addEventListener('offline', onLine);
+        this.#cleanups.push(() => {
+          window.removeEventListener('online', onLine);
+          window.removeEventListener('offline', onLine);
+        });
+      }
       this.connection = new ConnectionState({ docs, outbox: this.outbox });
       for (const d of docs) {
         let wasConnected = d.status === 'connected';
@@ -77,6 +102,10 @@ export class ConversationSession {
             const connected = d.status === 'connected';
             // A socket that comes back means the server is reachable again: stop waiting out the backoff.
             if (connected && !wasConnected) this.outbox.kick();
+            // The local clock may have jumped meanwhile (a laptop that slept): measure the server's again.
+            if (connected && !wasConnected && d === control.connection) {
+              void serverClock.measure({ ifOlderThanMs: 10_000 });
+            }
             wasConnected = connected;
           })
         );

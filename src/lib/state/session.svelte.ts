@@ -1,5 +1,6 @@
 import type * as Y from 'yjs';
 import { api, getErrorMessage } from '../api/client';
+import { serverNow } from '../api/serverClock';
 import type { RoomId, UserId } from '../domain/ids';
 import { asUserId } from '../domain/ids';
 import {
@@ -25,7 +26,13 @@ import {
 import { newMessageId } from '../sync/outbox';
 import type { BreakoutSetupState, RoomCard } from './breakout.svelte';
 
-export type SessionNoticeKind = 'started' | 'moved' | 'removed' | 'closing' | 'ended';
+/**
+ * - `started`: a run began (R74); `moved`: a moderator changed where this participant is (R75);
+ * - `assigned`: a moderator changed the room of someone who is in the main room by choice (R75), so the
+ *   notice names the room without saying they are in it;
+ * - `removed`: their room went (R76); `closing` / `ended`: the end of a run (R72).
+ */
+export type SessionNoticeKind = 'started' | 'moved' | 'assigned' | 'removed' | 'closing' | 'ended';
 
 export interface SessionNotice {
   kind: SessionNoticeKind;
@@ -41,16 +48,27 @@ export function formatCountdown(ms: number): string {
 }
 
 /** What a participant's situation was at one moment; notices come from the change between two. */
-interface Snapshot {
+export interface Snapshot {
+  /** The run going on (running or closing), or `null` when idle. */
   runId: string | null;
+  /** Where the participant is (R75): their room, or `null` for the main room. */
   roomId: RoomId | null;
+  /**
+   * The room the setup gives them, whether or not they are in it: they may have gone "Back to main room".
+   * Omitted: the same as `roomId`.
+   */
+  assigned?: RoomId | null;
   /** The closing countdown is on (R72). */
   closing?: boolean;
 }
 
+const assignedOf = (s: Snapshot): RoomId | null => (s.assigned === undefined ? s.roomId : s.assigned);
+
 /**
  * The notice for a change of where this participant is (R74–R76), or `null` when nothing worth saying
- * happened. `chose` is the room this user picked themselves (choose mode): no "moderator moved you" then.
+ * happened. Notices describe the location, not the assignment: someone who went "Back to main room"
+ * is told nothing about it, and a later move of theirs names the new room without claiming they are
+ * in it. `chose` is the room this user picked themselves (choose mode): no "moderator moved you" then.
  */
 export function describeChange({
   before,
@@ -70,21 +88,24 @@ export function describeChange({
   choosing: boolean;
   chose: RoomId | null;
 }): SessionNotice | null {
-  if (
-    after.runId !== null &&
-    after.closing &&
-    (!before.closing || before.runId !== after.runId) &&
-    after.roomId !== null
-  ) {
-    return {
-      kind: 'closing',
-      text: 'Breakout sessions are ending. You will be back in the main room when the countdown ends.'
-    };
+  const wasAssigned = assignedOf(before);
+  const isAssigned = assignedOf(after);
+  if (after.runId !== null && after.closing && (!before.closing || before.runId !== after.runId)) {
+    // Only people in a room go anywhere when it ends.
+    return after.roomId === null
+      ? null
+      : {
+          kind: 'closing',
+          text: 'Breakout sessions are ending. You will be back in the main room when the countdown ends.'
+        };
   }
   if (before.runId !== after.runId) {
     if (after.runId !== null) {
       if (after.roomId === null) {
-        return choosing ? { kind: 'started', text: 'Breakout sessions have started. Choose a room.' } : null;
+        // In the main room from the first look at this run: unassigned, or already gone back (a reload).
+        return choosing && isAssigned === null
+          ? { kind: 'started', text: 'Breakout sessions have started. Choose a room.' }
+          : null;
       }
       return {
         kind: 'started',
@@ -93,33 +114,71 @@ export function describeChange({
           : `Breakout sessions have started. Join ${roomName(after.roomId)} when you are ready.`
       };
     }
-    return before.roomId === null
-      ? null
-      : { kind: 'ended', text: 'Breakout sessions have ended. You are back in the main room.' };
+    if (before.roomId !== null) {
+      return { kind: 'ended', text: 'Breakout sessions have ended. You are back in the main room.' };
+    }
+    // Back in the main room already: the end changes where their room button leads, not where they are.
+    return wasAssigned !== null ? { kind: 'ended', text: 'Breakout sessions have ended.' } : null;
   }
   if (after.runId === null) return null;
-  if (before.roomId === after.roomId) return null;
+
+  if (before.roomId === after.roomId) {
+    if (after.roomId !== null || wasAssigned === isAssigned) return null;
+    // In the main room by choice while a moderator changes their room: they stay where they are.
+    if (isAssigned !== null) {
+      return chose === isAssigned
+        ? null
+        : {
+            kind: 'assigned',
+            text: `A moderator assigned you to ${roomName(isAssigned)}. You are still in the main room.`
+          };
+    }
+    return wasAssigned !== null && !roomExists(wasAssigned)
+      ? { kind: 'removed', text: 'Your breakout room was removed.' }
+      : { kind: 'assigned', text: 'A moderator took you out of your breakout room.' };
+  }
+
   if (after.roomId === null) {
-    return before.roomId !== null && !roomExists(before.roomId)
-      ? { kind: 'removed', text: 'Your room was removed. You are back in the main room.' }
-      : { kind: 'moved', text: 'A moderator moved you back to the main room.' };
+    const left = before.roomId as RoomId;
+    // "Back to main room" is their own step: their room is still theirs.
+    if (isAssigned === left) return null;
+    if (!roomExists(left)) {
+      return { kind: 'removed', text: 'Your room was removed. You are back in the main room.' };
+    }
+    if (isAssigned !== null) {
+      return {
+        kind: 'assigned',
+        text: `A moderator assigned you to ${roomName(isAssigned)}. You are still in the main room.`
+      };
+    }
+    return { kind: 'moved', text: 'A moderator moved you back to the main room.' };
   }
   if (chose === after.roomId) return null;
+  // "Return to <room>" after going back: their own step too.
+  if (before.roomId === null && wasAssigned === after.roomId) return null;
   return { kind: 'moved', text: `A moderator moved you to ${roomName(after.roomId)}.` };
 }
 
 /**
  * A breakout session as this user lives it (SPEC R70–R81), live from the control document: the phase
- * (derived from stored moments and a clock that ticks once a second, so countdowns move and a timer
- * ends with nobody online), where this user is, the help requests, and notices when their place changes.
- * Moderators' commands write the control document; participants' actions are intents to the server.
+ * (derived from stored moments and the server's clock as this page estimates it, ticking once a second,
+ * so countdowns move and a timer ends with nobody online, at the moment the server thinks so too), where
+ * this user is, the help requests, and notices when their place changes. Notices wait for the control
+ * document's first sync with the server, so a stale local copy never announces anything; offline, the
+ * local copy is all there is and is used. Moderators' commands write the control document, stamped with
+ * the server's time; participants' actions are intents to the server.
  */
 export class SessionState {
   #session = $state<SessionRecord | null>(null);
   #help = $state<HelpRequest[]>([]);
   // eslint-disable-next-line svelte/prefer-svelte-reactivity -- replaced whole on every read, never mutated
   #returned = $state<ReadonlySet<UserId>>(new Set());
-  #now = $state(Date.now());
+  #clock: () => number;
+  #now = $state(0);
+  /** The control document has had the server's state at least once (it started as IndexedDB's copy). */
+  #synced = $state(true);
+  /** The browser is offline: the local copy is all there is. */
+  #offline = $state(false);
   #doc: Y.Doc;
   #userId: UserId;
   #conversationId: string;
@@ -196,14 +255,29 @@ export class SessionState {
     userId,
     conversationId,
     breakout,
-    isModerator
+    isModerator,
+    clock = serverNow,
+    synced = true,
+    offline = false
   }: {
     doc: Y.Doc;
     userId: string;
     conversationId: string;
     breakout: BreakoutSetupState;
     isModerator: () => boolean;
+    /** The time moments are stamped with and phases derived from: the server's, as estimated (R71). */
+    clock?: () => number;
+    /**
+     * Whether the control document has synced with the server yet; when not, call `markSynced()` once it
+     * has. Notices wait for it unless `offline`.
+     */
+    synced?: boolean;
+    offline?: boolean;
   }) {
+    this.#clock = clock;
+    this.#now = clock();
+    this.#synced = synced;
+    this.#offline = offline;
     this.#doc = doc;
     this.#userId = asUserId(userId);
     this.#conversationId = conversationId;
@@ -220,13 +294,13 @@ export class SessionState {
       this.#returned = readReturned(doc);
     };
     read();
-    this.#cleanups.push(observeControl(doc, read));
-    const timer = setInterval(() => (this.#now = Date.now()), 1000);
+    this.#cleanups.push(observeControl(doc, read, ['session']));
+    const timer = setInterval(() => (this.#now = this.#clock()), 1000);
     this.#cleanups.push(() => clearInterval(timer));
     // Notices follow the derived place, which also depends on the member list; an effect sees both.
     this.#cleanups.push(
       $effect.root(() => {
-        $effect(() => this.#track());
+        $effect(() => this.refreshNotice());
       })
     );
   }
@@ -236,7 +310,21 @@ export class SessionState {
     this.#now = now;
   }
 
-  #track(): void {
+  /** The control document has received the server's state: notices may speak from now on. */
+  markSynced(): void {
+    this.#synced = true;
+  }
+
+  /** Offline, notices come from the local copy, there being nothing else (R18). */
+  setOffline(offline: boolean): void {
+    this.#offline = offline;
+  }
+
+  /**
+   * Compares where this user is with the last time and sets the notice for the change. An effect runs it
+   * after every change; tests call it directly (effects do not run in the server build they use).
+   */
+  refreshNotice(): void {
     // Until the member list has this user, the tidy view has no room for anyone: nothing to compare.
     const known = this.#breakout.members.some((m) => m.userId === this.#userId);
     if (!known || this.#isModerator()) {
@@ -244,14 +332,25 @@ export class SessionState {
       if (!this.active) this.visiting = null;
       return;
     }
+    // The IndexedDB copy may be hours old (a run that ended since, a move): compare nothing until the
+    // server's state is in, unless offline, where the local copy is all there is.
+    if (!this.#synced && !this.#offline) return;
     const now: Snapshot = {
       runId: this.active ? (this.#session?.runId ?? null) : null,
-      roomId: this.assignedRoomId,
+      roomId: this.location,
+      assigned: this.assignedRoomId,
       closing: this.closing
     };
-    const before = this.#last ?? { runId: null, roomId: null };
+    const before: Snapshot = this.#last ?? { runId: null, roomId: null, assigned: null };
     this.#last = now;
-    if (before.runId === now.runId && before.roomId === now.roomId && before.closing === now.closing) return;
+    if (
+      before.runId === now.runId &&
+      before.roomId === now.roomId &&
+      before.assigned === now.assigned &&
+      before.closing === now.closing
+    ) {
+      return;
+    }
     const rooms = this.#breakout.rooms;
     const notice = describeChange({
       before,
@@ -263,8 +362,8 @@ export class SessionState {
       choosing: this.#breakout.mode === 'choose',
       chose: this.#chose
     });
-    // A move switches the view at once (R75), also when people otherwise join from the notice.
-    if (notice?.kind === 'moved' && now.runId !== null) this.#markJoined();
+    // A move into a room switches the view at once (R75), also when people otherwise join from the notice.
+    if (notice?.kind === 'moved' && now.runId !== null && now.roomId !== null) this.#markJoined();
     if (now.runId === null) this.#chose = null;
     if (notice) this.#announce(notice);
   }
@@ -322,19 +421,21 @@ export class SessionState {
     moveAutomatically: boolean;
     allowReturn: boolean;
   }): Checked<SessionRecord> {
-    const result = startSession(this.#doc, { ...options, now: Date.now(), actor: this.#userId });
-    if (result.ok) this.#now = Date.now();
+    const now = this.#clock();
+    const result = startSession(this.#doc, { ...options, now, actor: this.#userId });
+    if (result.ok) this.#now = now;
     return this.#report(result);
   }
 
   end(closingSeconds: ClosingSeconds): Checked<SessionRecord> {
-    const result = endSession(this.#doc, { closingSeconds, now: Date.now(), actor: this.#userId });
-    if (result.ok) this.#now = Date.now();
+    const now = this.#clock();
+    const result = endSession(this.#doc, { closingSeconds, now, actor: this.#userId });
+    if (result.ok) this.#now = now;
     return this.#report(result);
   }
 
   extend(minutes: number): Checked<SessionRecord> {
-    return this.#report(extendTimer(this.#doc, { minutes, now: Date.now(), actor: this.#userId }));
+    return this.#report(extendTimer(this.#doc, { minutes, now: this.#clock(), actor: this.#userId }));
   }
 
   dismissHelp(userId: UserId): void {

@@ -142,9 +142,10 @@ export function observeControl(
   listener: (origin: unknown) => void,
   parts: readonly ControlPart[] = ['setup', 'session']
 ): () => void {
-  const maps: Y.AbstractType<unknown>[] = [];
-  if (parts.includes('setup')) maps.push(roomsMap(doc), assignmentsMap(doc), settingsMap(doc));
-  if (parts.includes('session')) maps.push(sessionMap(doc), helpMap(doc), returnedMap(doc));
+  const maps = [
+    ...(parts.includes('setup') ? [roomsMap(doc), assignmentsMap(doc), settingsMap(doc)] : []),
+    ...(parts.includes('session') ? [sessionMap(doc), helpMap(doc), returnedMap(doc)] : [])
+  ] as Y.AbstractType<unknown>[];
   const reported = new WeakSet<Y.Transaction>();
   const handler = (_events: unknown, transaction: Y.Transaction) => {
     if (reported.has(transaction)) return;

@@ -276,4 +276,33 @@ describe('Outbox', () => {
     expect(outbox.itemsFor(CONV, 'roomAAAA0001').map((i) => i.id)).toEqual(['inroomone001']);
     expect(outbox.itemsFor(CONV).map((i) => i.id)).toEqual(['inmainroom01']);
   });
+
+  it('R77: failedOutside lists refused room messages of this conversation, except the room on screen', async () => {
+    const refuse = { ok: false, retry: false, error: 'No breakout session is running.' } as const;
+    const server = fakeServer([refuse, refuse, refuse, refuse]);
+    const outbox = make({ store: createMemoryOutboxStore(), post: server.post });
+    await outbox.enqueue({ conversationId: CONV, id: 'refusedinA01', text: 'a', room: 'roomAAAA0001' });
+    await outbox.enqueue({ conversationId: CONV, id: 'refusedinB01', text: 'b', room: 'roomBBBB0001' });
+    await outbox.enqueue({ conversationId: CONV, id: 'refusedmain1', text: 'main' });
+    await outbox.enqueue({
+      conversationId: 'otherconv1',
+      id: 'otherconvA01',
+      text: 'x',
+      room: 'roomAAAA0001'
+    });
+    await outbox.enqueue({ conversationId: CONV, id: 'acceptedinA1', text: 'ok', room: 'roomAAAA0001' });
+    await waitFor(outbox, () => outbox.pendingCount === 0 && !outbox.flushing);
+    expect(outbox.failedOutside(CONV).map((i) => i.id)).toEqual(['refusedinA01', 'refusedinB01']);
+    expect(outbox.failedOutside(CONV, null).map((i) => i.id)).toEqual(['refusedinA01', 'refusedinB01']);
+    expect(outbox.failedOutside(CONV, 'roomAAAA0001').map((i) => i.id)).toEqual(['refusedinB01']);
+    expect(outbox.failedOutside(CONV, 'main').map((i) => i.id)).toEqual(['refusedinA01', 'refusedinB01']);
+    const [first] = outbox.failedOutside(CONV);
+    expect(first).toMatchObject({
+      room: 'roomAAAA0001',
+      text: 'a',
+      error: 'No breakout session is running.'
+    });
+    outbox.forget('refusedinA01');
+    expect(outbox.failedOutside(CONV).map((i) => i.id)).toEqual(['refusedinB01']);
+  });
 });

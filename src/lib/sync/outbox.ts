@@ -165,6 +165,22 @@ export class Outbox {
     return this.#items.filter((i) => i.conversationId === conversationId && getRoomKey(i.room) === key);
   }
 
+  /**
+   * Refused messages (`failed`) of this conversation's breakout rooms other than `exceptRoom` (the room
+   * on screen, whose chat shows its own): their room's view is gone, e.g. the session ended while they
+   * were on their way, so the main view shows them instead. Never main-room items: the main chat shows
+   * those.
+   */
+  failedOutside(conversationId: string, exceptRoom: string | null = null): OutboxItem[] {
+    const except = getRoomKey(exceptRoom ?? undefined);
+    return this.#items.filter((i) => {
+      const key = getRoomKey(i.room);
+      return (
+        i.state === 'failed' && i.conversationId === conversationId && key !== MAIN_ROOM && key !== except
+      );
+    });
+  }
+
   /** Entries the server has not accepted yet. */
   get pendingCount(): number {
     return this.#items.filter((i) => i.state === 'queued' || i.state === 'sending' || i.state === 'waiting')
