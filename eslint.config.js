@@ -91,7 +91,7 @@ export default defineConfig(
   },
   {
     // Type-aware rules where the type information is cheap: plain .ts files, each with its own tsconfig.
-    files: ['server/**/*.ts', 'tests/**/*.ts', 'bench/**/*.ts', 'playwright.config.ts'],
+    files: ['server/**/*.ts', 'tests/**/*.ts', 'bench/**/*.ts', 'scripts/**/*.ts', 'playwright.config.ts'],
     languageOptions: {
       parserOptions: { project: ['./tsconfig.server.json'], tsconfigRootDir: root }
     }
@@ -104,7 +104,14 @@ export default defineConfig(
     }
   },
   {
-    files: ['server/**/*.ts', 'tests/**/*.ts', 'bench/**/*.ts', 'playwright.config.ts', 'src/**/*.ts'],
+    files: [
+      'server/**/*.ts',
+      'tests/**/*.ts',
+      'bench/**/*.ts',
+      'scripts/**/*.ts',
+      'playwright.config.ts',
+      'src/**/*.ts'
+    ],
     ignores: ['src/**/*.svelte.ts'],
     rules: {
       // Un-awaited promises hide failures (automerge-repo's rule, style point 10).

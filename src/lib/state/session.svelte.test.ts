@@ -247,6 +247,33 @@ describe('SessionState', () => {
     bob.session.destroy();
   });
 
+  it('R80: a request left behind by a merge (room removed, asker moved or back in the main room) is not shown', () => {
+    const { doc, room1, room2, alice } = setup();
+    alice.session.start({ timerMinutes: null, moveAutomatically: true, allowReturn: true });
+    const runId = alice.session.session!.runId;
+    // Bob, carol and dave (in room 1) ask for help; then, on two other replicas, bob is moved to room 2
+    // which is removed, and dave goes back to the main room.
+    assignParticipants(doc, { userIds: [asUserId('dave0000')], roomId: room1, participants, now: 2 });
+    writeHelpRequest(doc, { userId: asUserId('bob00000'), roomId: room1, runId, now: 5 });
+    writeHelpRequest(doc, { userId: asUserId('carol000'), roomId: room2, runId, now: 6 });
+    writeHelpRequest(doc, { userId: asUserId('dave0000'), roomId: room1, runId, now: 7 });
+    expect(alice.session.helpRequests.map((r) => r.userId)).toEqual(['bob00000', 'carol000', 'dave0000']);
+    const other = new Y.Doc();
+    Y.applyUpdate(other, Y.encodeStateAsUpdate(doc));
+    assignParticipants(other, { userIds: [asUserId('bob00000')], roomId: room2, participants, now: 8 });
+    removeRoom(other, { roomId: room2 });
+    const returned = new Y.Doc();
+    Y.applyUpdate(returned, Y.encodeStateAsUpdate(doc));
+    writeReturned(returned, { userId: asUserId('dave0000'), runId });
+    // Written here while the move and the removal happen on another replica: the removal and the return
+    // clear the requests they saw, but this one is new to them and survives the merge.
+    writeHelpRequest(doc, { userId: asUserId('bob00000'), roomId: room2, runId, now: 9 });
+    Y.applyUpdate(doc, Y.encodeStateAsUpdate(other));
+    Y.applyUpdate(doc, Y.encodeStateAsUpdate(returned));
+    expect(alice.session.helpRequests).toEqual([]);
+    alice.session.destroy();
+  });
+
   it('R70: refused commands leave their sentence', () => {
     const { alice, bob } = setup();
     expect(alice.session.extend(5).ok).toBe(false);

@@ -205,7 +205,15 @@ export class SessionState {
   readonly running: boolean = $derived(this.phase.kind === 'running');
   readonly closing: boolean = $derived(this.phase.kind === 'closing');
   readonly remainingMs: number | null = $derived(this.phase.kind === 'idle' ? null : this.phase.remainingMs);
-  readonly helpRequests: HelpRequest[] = $derived(this.active ? this.#help : []);
+  /**
+   * Requests of this run whose asker is still in the room they name (R80): one left behind by a merge
+   * (the room removed, the asker moved or back in the main room meanwhile) is not shown.
+   */
+  readonly helpRequests: HelpRequest[] = $derived.by(() => {
+    if (!this.active) return [];
+    const roomOf = this.#breakout.view.roomOf;
+    return this.#help.filter((r) => roomOf.get(r.userId) === r.roomId && !this.#returned.has(r.userId));
+  });
   /** This user's room in the setup while a session is on, whether or not they are in it now. */
   readonly assignedRoomId: RoomId | null = $derived.by(() =>
     this.active ? (this.#breakout.view.roomOf.get(this.#userId) ?? null) : null

@@ -33,7 +33,8 @@ import type { Checked } from '../domain/validation';
  *   change by two moderators both survive); each field is one value, so a name is never interleaved.
  * - `assignments`: userId → { roomId, at } replaced whole, so a participant is in at most one room (R42).
  * - `settings`: { mode, seed }.
- * - `session`: the fields of a `SessionRecord` (SPEC R71), each one value; absent = never started.
+ * - `session`: `run` (the start: runId, startedAt, endsAt, options), `end` { runId, closingAt,
+ *   closingSeconds } and `timer` { runId, endsAt }, each replaced whole (SPEC R71); absent = never started.
  * - `help`: userId → { roomId, since, runId } replaced whole (SPEC R80); only the current run's count.
  * - `returned`: userId → runId of the run in which they went "Back to main room" (SPEC R75).
  *
@@ -461,23 +462,35 @@ function isClosingSeconds(value: unknown): value is ClosingSeconds {
   return checkClosingSeconds(value).ok && typeof value === 'number';
 }
 
-/** The stored session, or `null` when none was ever started (or the setup was deleted). */
+type Stored<T> = Partial<Record<keyof T, unknown>> | null | undefined;
+
+/**
+ * The stored session, or `null` when none was ever started (or the setup was deleted).
+ *
+ * Stored as three values, each whole (a map entry is last-writer-wins as a unit): `run` (the start, with
+ * its id), `end` ("End breakout sessions") and `timer` ("Extend"), the latter two naming the run they
+ * were meant for. An end or extension that an offline moderator made for an earlier run therefore never
+ * changes a later one, and two starts merged never mix their fields (R71, R98).
+ */
 export function readSession(doc: Y.Doc): SessionRecord | null {
   const map = sessionMap(doc);
-  const runId = map.get('runId');
-  const startedAt = map.get('startedAt');
-  if (typeof runId !== 'string' || typeof startedAt !== 'number') return null;
-  const endsAt = map.get('endsAt');
-  const closingAt = map.get('closingAt');
-  const closingSeconds = map.get('closingSeconds');
+  const run = map.get('run') as Stored<SessionRecord>;
+  if (!run || typeof run.runId !== 'string' || typeof run.startedAt !== 'number') return null;
+  const runId = run.runId;
+  const end = map.get('end') as Stored<{ runId: string; closingAt: number; closingSeconds: number }>;
+  const timer = map.get('timer') as Stored<{ runId: string; endsAt: number }>;
+  const ended = end && end.runId === runId && typeof end.closingAt === 'number' ? end : null;
+  const endsAt =
+    timer && timer.runId === runId && typeof timer.endsAt === 'number' ? timer.endsAt : run.endsAt;
+  const closingSeconds = ended ? ended.closingSeconds : run.closingSeconds;
   return {
     runId,
-    startedAt,
+    startedAt: run.startedAt,
     endsAt: typeof endsAt === 'number' ? endsAt : null,
-    closingAt: typeof closingAt === 'number' ? closingAt : null,
+    closingAt: ended ? (ended.closingAt as number) : null,
     closingSeconds: isClosingSeconds(closingSeconds) ? closingSeconds : DEFAULT_CLOSING_SECONDS,
-    moveAutomatically: map.get('moveAutomatically') !== false,
-    allowReturn: map.get('allowReturn') === true
+    moveAutomatically: run.moveAutomatically !== false,
+    allowReturn: run.allowReturn === true
   };
 }
 
@@ -550,8 +563,16 @@ export function startSession(
   if (getSessionPhase({ session: readSession(doc), now }).kind !== 'idle') {
     return { ok: false, error: 'Breakout sessions are already running. End them before starting again.' };
   }
-  if (readBreakoutState(doc).rooms.length === 0) {
+  const roomCount = readBreakoutState(doc).rooms.length;
+  if (roomCount === 0) {
     return { ok: false, error: 'Set up breakout rooms before starting breakout sessions.' };
+  }
+  if (roomCount > MAX_ROOMS) {
+    // Only a merge of rooms added on two replicas at once gets here (R41).
+    return {
+      ok: false,
+      error: `There are ${roomCount} breakout rooms; a session can use at most ${MAX_ROOMS}. Remove ${roomCount - MAX_ROOMS} before starting.`
+    };
   }
   const record: SessionRecord = {
     runId: newRunId(),
@@ -564,7 +585,9 @@ export function startSession(
   };
   run(doc, new SetupCommand('startSession', actor), () => {
     const map = sessionMap(doc);
-    for (const [key, value] of Object.entries(record)) map.set(key, value);
+    map.set('run', { ...record });
+    map.delete('end');
+    map.delete('timer');
     // Leftovers of earlier runs are ignored by the readers anyway; dropping them keeps the document small.
     for (const key of [...helpMap(doc).keys()]) helpMap(doc).delete(key);
     for (const key of [...returnedMap(doc).keys()]) returnedMap(doc).delete(key);
@@ -589,9 +612,7 @@ export function endSession(
     return { ok: false, error: 'Breakout sessions are already ending; everyone is back soon.' };
   }
   run(doc, new SetupCommand('endSession', actor), () => {
-    const map = sessionMap(doc);
-    map.set('closingAt', now);
-    map.set('closingSeconds', closing.value);
+    sessionMap(doc).set('end', { runId: session.runId, closingAt: now, closingSeconds: closing.value });
   });
   return { ok: true, value: readSession(doc)! };
 }
@@ -625,7 +646,9 @@ export function extendTimer(
       error: `A session can last at most ${MAX_TIMER_MINUTES} minutes from its start. Extend by less.`
     };
   }
-  run(doc, new SetupCommand('extendTimer', actor), () => sessionMap(doc).set('endsAt', endsAt));
+  run(doc, new SetupCommand('extendTimer', actor), () =>
+    sessionMap(doc).set('timer', { runId: session.runId, endsAt })
+  );
   return { ok: true, value: readSession(doc)! };
 }
 
