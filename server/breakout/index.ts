@@ -2,7 +2,8 @@
  * The server's own writes to the breakout setup, as the trusted writer of the control document
  * (SPEC R40): placing late joiners in automatic mode (R47), deleting the breakout rooms (R50), and the
  * participants' session intents (R77): choosing a room, asking for help, going back to the main room
- * and back into one's room; plus the moderators' broadcast into every room's chat (R79).
+ * and back into one's room; plus the moderators' broadcast into every room's chat (R79). All of a
+ * conversation's server writes here run one after another, in one queue.
  * Moderators' edits never pass through here; they sync directly over their writable connections.
  */
 import { createHash } from 'node:crypto';
@@ -65,13 +66,15 @@ export interface Breakout {
   /**
    * Removes the rooms, their assignments and their chats (documents and stored messages), including the
    * chats of rooms removed earlier (R50). The main chat, the members and the meta document are not
-   * touched. Returns the rooms the setup had.
+   * touched. Returns the rooms the setup had. Runs in the conversation's queue, after a broadcast under
+   * way (R79).
    */
   deleteRooms(options: { conversationId: ConversationId }): Promise<RoomId[]>;
   /**
    * Where a member is now (R75), from the control document and the server's clock: their role, the
-   * room they are assigned to (tidy view), the room they are in (`null` = main room), and whether
-   * `room` exists in this conversation's setup.
+   * room they are assigned to (tidy view), the room they are in (`null` = main room), whether `room`
+   * exists in this conversation's setup, and the session with whether they went back to the main room
+   * in its run (for the posting grace after it ended, R73).
    */
   locate(options: { conversationId: ConversationId; userId: UserId; room?: string }): Promise<Place>;
   /** "Allow participants to choose": takes a seat in `roomId`, freeing the old one (R77, R78). */
@@ -85,8 +88,10 @@ export interface Breakout {
   /** Back into the assigned room after "Back to main room" (R75). */
   rejoinRoom(options: Intent): Promise<IntentResult<{ roomId: RoomId }>>;
   /**
-   * "Broadcast message" (R79): one entry, marked as a broadcast, in every room's chat document and in
-   * the message table. Idempotent by `id`: a retry adds nothing where the message already is.
+   * "Broadcast message" (R79): one entry, marked as a broadcast, in every room's chat document and one
+   * row per room in the message table, all rows in one transaction. Idempotent by `id`: a retry goes to
+   * the rooms of the first attempt only (completing their documents), never to a room added since.
+   * Runs in the conversation's queue with `deleteRooms`, so it never recreates a deleted room's chat.
    */
   broadcast(options: {
     conversationId: ConversationId;
@@ -111,6 +116,12 @@ export interface Place {
   assignedRoom: RoomId | null;
   location: RoomId | null;
   roomExists: boolean;
+  /** The session as stored (the current run, or the last one once it ended), or `null`. */
+  session: SessionRecord | null;
+  /** The member went "Back to main room" during that run (R75). */
+  returned: boolean;
+  /** The server time the place was read at (R71). */
+  at: number;
 }
 
 export const NO_SESSION = 'No breakout session is running. Wait for a moderator to start one.';
@@ -119,6 +130,7 @@ export const SESSION_CLOSING =
 const MODERATORS_NOT_SEATED =
   'Moderators are not assigned to rooms; join any room from the list of rooms instead.';
 const UNKNOWN_ROOM = 'This room does not exist in this conversation. It may have been removed.';
+const ID_TAKEN = 'A message with this id already exists. Send it again with a new id.';
 
 const refuse = (status: 400 | 403 | 404 | 409, error: string) => ({ ok: false as const, status, error });
 
@@ -157,7 +169,10 @@ function roomChatDocName(conversationId: ConversationId, roomId: string): string
 export function createBreakout({ persistence, sync, now }: BreakoutDeps): Breakout {
   const placements = new Map<ConversationId, Promise<unknown>>();
 
-  /** Runs `task` after the conversation's earlier placements, whatever their outcome. */
+  /**
+   * Runs `task` after the conversation's earlier tasks (placements, intents, broadcasts, deletions),
+   * whatever their outcome.
+   */
   function serialize<T>(conversationId: ConversationId, task: () => Promise<T>): Promise<T> {
     const previous = placements.get(conversationId) ?? Promise.resolve();
     const run = previous.catch(() => {}).then(task);
@@ -200,6 +215,26 @@ export function createBreakout({ persistence, sync, now }: BreakoutDeps): Breako
   }
 
   const chats = createMetaWriter(sync);
+
+  /** The rooms of this conversation whose chat document is stored, including removed rooms' (R73). */
+  async function listStoredRoomChats(conversationId: ConversationId): Promise<string[]> {
+    const prefix = getDocName({ conversationId, kind: 'chat', room: MAIN_ROOM }).slice(0, -MAIN_ROOM.length);
+    return (await persistence.listDocNames(prefix))
+      .map((name) => name.slice(prefix.length))
+      .filter((room) => room !== MAIN_ROOM);
+  }
+
+  /**
+   * Whether broadcast `id` is stored only in rooms removed since: a retry after all of its rooms went,
+   * which must not start over in rooms created after it (R79).
+   */
+  async function wentOnlyToRemovedRooms(conversationId: ConversationId, id: MessageId): Promise<boolean> {
+    // Called when no current room has it, so any stored room that has it is a removed one.
+    const stored = await listStoredRoomChats(conversationId);
+    if (stored.length === 0) return false;
+    const found = await persistence.getMessages(stored.map((room) => broadcastMessageId(id, room)));
+    return found.some((message) => message.conversationId === conversationId);
+  }
 
   /**
    * Checks and writes one intent as one synchronous step on the loaded control document, after the
@@ -251,13 +286,19 @@ export function createBreakout({ persistence, sync, now }: BreakoutDeps): Breako
       return sync.readDoc(controlDocName(conversationId), (doc) => {
         const state = readBreakoutState(doc);
         const view = tidyBreakout({ state, members });
-        const phase = getSessionPhase({ session: readSession(doc), now: now() });
+        const session = readSession(doc);
+        const at = now();
+        const phase = getSessionPhase({ session, now: at });
+        const returned = readReturned(doc);
         return {
           role,
           phase,
           assignedRoom: view.roomOf.get(userId) ?? null,
-          location: getLocation({ phase, roomOf: view.roomOf, returned: readReturned(doc), userId }),
-          roomExists: room !== undefined && state.rooms.some((r) => r.id === room)
+          location: getLocation({ phase, roomOf: view.roomOf, returned, userId }),
+          roomExists: room !== undefined && state.rooms.some((r) => r.id === room),
+          session,
+          returned: returned.has(userId),
+          at
         };
       });
     },
@@ -356,74 +397,88 @@ export function createBreakout({ persistence, sync, now }: BreakoutDeps): Breako
       });
     },
 
-    async broadcast({ conversationId, author, id, text }) {
-      const rooms = await sync.readDoc(controlDocName(conversationId), (doc) =>
-        readBreakoutState(doc).rooms.sort(compareRooms)
-      );
-      if (rooms.length === 0) {
-        return refuse(400, 'There are no breakout rooms to broadcast to. Set up breakout rooms first.');
-      }
-      const createdAt = now();
-      const messages: ChatMessage[] = [];
-      for (const room of rooms) {
-        if (!roomChatDocName(conversationId, room.id)) continue;
-        const { message, inserted } = await persistence.appendMessage({
-          id: broadcastMessageId(id, room.id),
-          conversationId,
-          room: room.id,
-          authorId: author.userId,
-          authorName: author.displayName,
-          text,
-          createdAt,
-          broadcast: true
-        });
-        if (!inserted && (message.authorId !== author.userId || message.conversationId !== conversationId)) {
-          return refuse(409, 'A message with this id already exists. Send it again with a new id.');
+    broadcast({ conversationId, author, id, text }) {
+      // In the conversation's queue: a deletion of the rooms waits for it, and it for the deletion, so
+      // a broadcast can never bring a deleted room's chat back (R50, R79).
+      return serialize(conversationId, async () => {
+        const rooms = (
+          await sync.readDoc(controlDocName(conversationId), (doc) =>
+            readBreakoutState(doc).rooms.sort(compareRooms)
+          )
+        ).filter((room) => roomChatDocName(conversationId, room.id) !== null);
+        if (rooms.length === 0) {
+          return refuse(400, 'There are no breakout rooms to broadcast to. Set up breakout rooms first.');
         }
-        // A retry completes a first attempt that stopped between the table and a room's document.
-        await chats.appendChatOnce({
-          conversationId,
-          room: room.id,
-          entry: {
-            id: message.id,
-            authorId: message.authorId,
-            authorName: message.authorName,
-            text: message.text,
-            createdAt: message.createdAt,
-            broadcast: true
+        const collides = (message: ChatMessage) =>
+          message.authorId !== author.userId || message.conversationId !== conversationId;
+        // A retry (R22, R79): the rooms are those of the first attempt, whose rows went in together.
+        // Their documents are completed; a room added since gets nothing, a room removed since is skipped.
+        const earlier = await persistence.getMessages(rooms.map((room) => broadcastMessageId(id, room.id)));
+        if (earlier.some(collides)) return refuse(409, ID_TAKEN);
+        let messages: ChatMessage[];
+        if (earlier.length > 0 || (await wentOnlyToRemovedRooms(conversationId, id))) {
+          messages = earlier;
+        } else {
+          const createdAt = now();
+          const stored = await persistence.appendMessages(
+            rooms.map((room) => ({
+              id: broadcastMessageId(id, room.id),
+              conversationId,
+              room: room.id,
+              authorId: author.userId,
+              authorName: author.displayName,
+              text,
+              createdAt,
+              broadcast: true
+            }))
+          );
+          // Only a post that took a derived id at the same moment could be here; its row stays its own.
+          if (stored.some(({ message, inserted }) => !inserted && collides(message))) {
+            return refuse(409, ID_TAKEN);
           }
-        });
-        messages.push(message);
-      }
-      return { ok: true, value: { messages } };
+          messages = stored.map(({ message }) => message);
+        }
+        for (const message of messages) {
+          // Idempotent: a retry completes a first attempt that stopped between the table and a document.
+          await chats.appendChatOnce({
+            conversationId,
+            room: message.room,
+            entry: {
+              id: message.id,
+              authorId: message.authorId,
+              authorName: message.authorName,
+              text: message.text,
+              createdAt: message.createdAt,
+              broadcast: true
+            }
+          });
+        }
+        return { ok: true, value: { messages } };
+      });
     },
 
     placeLateJoiner({ conversationId, userId }) {
       return serialize(conversationId, () => place(conversationId, userId));
     },
 
-    async deleteRooms({ conversationId }) {
-      let roomIds: RoomId[] = [];
-      await sync.writeAsServer(controlDocName(conversationId), (doc) => {
-        roomIds = readBreakoutState(doc).rooms.map((room) => room.id);
-        clearSetup(doc, { actor: SERVER_ACTOR });
+    deleteRooms({ conversationId }) {
+      return serialize(conversationId, async () => {
+        let roomIds: RoomId[] = [];
+        await sync.writeAsServer(controlDocName(conversationId), (doc) => {
+          roomIds = readBreakoutState(doc).rooms.map((room) => room.id);
+          clearSetup(doc, { actor: SERVER_ACTOR });
+        });
+        // Rooms removed earlier left their chats behind; those go too.
+        const stored = await listStoredRoomChats(conversationId);
+        const docNames = new Set<string>();
+        for (const roomId of [...roomIds, ...stored]) {
+          const docName = roomChatDocName(conversationId, roomId);
+          if (docName) docNames.add(docName);
+        }
+        for (const docName of docNames) await sync.deleteDocument(docName);
+        await persistence.deleteMessages({ conversationId, exceptRoom: MAIN_ROOM });
+        return roomIds;
       });
-      // Rooms removed earlier left their chats behind; those go too.
-      const chatPrefix = getDocName({ conversationId, kind: 'chat', room: MAIN_ROOM }).slice(
-        0,
-        -MAIN_ROOM.length
-      );
-      const stored = (await persistence.listDocNames(chatPrefix)).map((name) =>
-        name.slice(chatPrefix.length)
-      );
-      const chats = new Set<string>();
-      for (const roomId of [...roomIds, ...stored]) {
-        const docName = roomChatDocName(conversationId, roomId);
-        if (docName) chats.add(docName);
-      }
-      for (const docName of chats) await sync.deleteDocument(docName);
-      await persistence.deleteMessages({ conversationId, exceptRoom: MAIN_ROOM });
-      return roomIds;
     }
   };
 }

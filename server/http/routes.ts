@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type * as v from 'valibot';
 import { MAIN_ROOM } from '../../src/lib/domain/docs';
+import { isInRoomPostGrace } from '../../src/lib/domain/session';
 import {
   asConversationId,
   isValidId,
@@ -269,6 +270,15 @@ export function createRoutes({
         const user = await auth.currentUser(req);
         if (!user) throw new HttpError(401, 'Not signed in.');
         return { status: 200, body: userJson(user) };
+      }
+    },
+    {
+      // The server's clock, which decides intents (SPEC R71): pages estimate their offset from it, so
+      // every replica derives the session's phase from the same time. No sign-in needed; never cached.
+      method: 'GET',
+      path: '/api/time',
+      async handle() {
+        return { status: 200, body: { now: now() }, headers: { 'cache-control': 'no-store' } };
       }
     },
     {
@@ -558,7 +568,20 @@ export function createRoutes({
             );
           }
           if (!isModerator(place.role) && place.location !== room) {
-            throw new HttpError(403, 'You are not in this room.');
+            // Whoever was in the room when the session closed (and had not gone back to the main room)
+            // may still post there for a short while: a last message is kept, not lost (SPEC R73).
+            const endedInRoom =
+              place.phase.kind === 'idle' &&
+              place.session !== null &&
+              place.assignedRoom === room &&
+              !place.returned;
+            if (!endedInRoom) throw new HttpError(403, 'You are not in this room.');
+            if (!isInRoomPostGrace({ session: place.session, now: place.at })) {
+              throw new HttpError(
+                403,
+                'This breakout session has ended, so the room no longer takes messages. Post in the main room instead.'
+              );
+            }
           }
         }
         const { message, inserted } = await persistence.appendMessage({

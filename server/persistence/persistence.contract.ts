@@ -266,6 +266,46 @@ export function runPersistenceContract(
       expect(await store.listMessages(c.id, 'roomA00000001')).toEqual([plain, broadcast]);
     });
 
+    it('R79: appendMessages stores several rooms’ rows at once; again, it inserts nothing and answers what is stored', async () => {
+      const alice = await user();
+      const c = await conversation(alice.id);
+      const rows = ['roomA00000001', 'roomB00000001', 'roomC00000001'].map((room) => ({
+        ...message(c.id, alice.id, { room, text: 'to all rooms', createdAt: 3 }),
+        broadcast: true
+      }));
+      expect(await store.appendMessages(rows)).toEqual(rows.map((m) => ({ message: m, inserted: true })));
+      const retry = rows.map((m) => ({ ...m, text: 'changed', createdAt: 4 }));
+      expect(await store.appendMessages(retry)).toEqual(rows.map((m) => ({ message: m, inserted: false })));
+      for (const m of rows) expect(await store.listMessages(c.id, m.room)).toEqual([m]);
+      // One new row among stored ones: only it is inserted.
+      const extra = message(c.id, alice.id, { room: 'roomD00000001', createdAt: 5 });
+      expect(await store.appendMessages([rows[0], extra])).toEqual([
+        { message: rows[0], inserted: false },
+        { message: extra, inserted: true }
+      ]);
+      expect(await store.appendMessages([])).toEqual([]);
+    });
+
+    it('R79: appendMessages is all or nothing: when one row cannot be stored, none is', async () => {
+      const alice = await user();
+      const c = await conversation(alice.id);
+      const good = message(c.id, alice.id, { room: 'roomA00000001' });
+      const bad = message(asConversationId('missing_conv'), alice.id, { room: 'roomB00000001' });
+      await expect(store.appendMessages([good, bad])).rejects.toThrow();
+      expect(await store.listMessages(c.id, 'roomA00000001')).toEqual([]);
+      expect(await store.getMessages([good.id, bad.id])).toEqual([]);
+    });
+
+    it('R22 R79: getMessages finds stored messages by id, in the order asked, and skips unknown ids', async () => {
+      const alice = await user();
+      const c = await conversation(alice.id);
+      const a = message(c.id, alice.id, { text: 'a' });
+      const b = { ...message(c.id, alice.id, { room: 'roomA00000001', text: 'b' }), broadcast: true };
+      await store.appendMessages([a, b]);
+      expect(await store.getMessages([b.id, asMessageId('msg_unknown1'), a.id])).toEqual([b, a]);
+      expect(await store.getMessages([])).toEqual([]);
+    });
+
     it('R24: messages list oldest first per room, with before and limit paging back from the newest', async () => {
       const alice = await user();
       const c = await conversation(alice.id);

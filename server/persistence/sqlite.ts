@@ -276,6 +276,14 @@ export function createSqlitePersistence({ filename }: { filename: string }): Per
     return { membership: toMembership(row!), created };
   });
 
+  const appendOne = (message: ChatMessage): { message: ChatMessage; inserted: boolean } => {
+    const inserted = stmt.insertMessage.run({ ...message, broadcast: message.broadcast ? 1 : 0 }).changes > 0;
+    if (inserted) return { message: { ...message }, inserted };
+    return { message: toMessage(stmt.messageById.get(message.id)!), inserted };
+  };
+
+  const appendMessages = db.transaction((messages: ChatMessage[]) => messages.map(appendOne));
+
   const appendUpdates = db.transaction((docName: string, updates: Uint8Array[]) => {
     for (const update of updates) stmt.insertUpdate.run(docName, asBuffer(update));
     return stmt.countUpdates.get(docName)!.n;
@@ -399,10 +407,16 @@ export function createSqlitePersistence({ filename }: { filename: string }): Per
     },
 
     async appendMessage(message) {
-      const inserted =
-        stmt.insertMessage.run({ ...message, broadcast: message.broadcast ? 1 : 0 }).changes > 0;
-      if (inserted) return { message: { ...message }, inserted };
-      return { message: toMessage(stmt.messageById.get(message.id)!), inserted };
+      return appendOne(message);
+    },
+    async appendMessages(messages) {
+      return appendMessages(messages);
+    },
+    async getMessages(ids) {
+      return ids.flatMap((id) => {
+        const row = stmt.messageById.get(id);
+        return row ? [toMessage(row)] : [];
+      });
     },
     async listMessages(conversationId, room, options = {}) {
       const before = options.before ?? Number.MAX_SAFE_INTEGER;

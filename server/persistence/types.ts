@@ -97,6 +97,14 @@ export interface Persistence {
 
   /** Idempotent by message id: a retry returns the stored message with `inserted: false`. */
   appendMessage(message: ChatMessage): Promise<{ message: ChatMessage; inserted: boolean }>;
+  /**
+   * Several messages in ONE transaction (a broadcast's rows, one per room, SPEC R79): all of them are
+   * stored, or none when storage fails. Each is idempotent by id like `appendMessage`; the answer lists,
+   * in the given order, what is stored under each id and whether this call inserted it.
+   */
+  appendMessages(messages: ChatMessage[]): Promise<Array<{ message: ChatMessage; inserted: boolean }>>;
+  /** The stored messages with these ids (any conversation or room), in the given order; missing ids are skipped. */
+  getMessages(ids: MessageId[]): Promise<ChatMessage[]>;
   listMessages(
     conversationId: ConversationId,
     room: string,

@@ -22,7 +22,7 @@ import { handleFrame } from './messages';
 import { encodeSyncStep1 } from './protocol';
 import type { SharedDoc } from './sharedDoc';
 import { CLOSE, SyncClosedError, type SyncServer, type SyncServerOptions } from './types';
-import { admitUpgrade, rejectUpgrade, type Admission } from './upgrade';
+import { admitUpgrade, rejectUpgrade, type Admission, type RoomChatInfo } from './upgrade';
 
 export type { SyncServer, SyncServerOptions, Identity } from './types';
 export { CLOSE, SyncClosedError } from './types';
@@ -99,6 +99,41 @@ export function createSyncServer(options: SyncServerOptions): SyncServer {
     return (await readRoomOf(conversationId)).roomOf.get(userId) ?? null;
   }
 
+  async function getRoomChat(
+    conversationId: ConversationId,
+    userId: UserId,
+    room: string
+  ): Promise<RoomChatInfo> {
+    const { roomOf, rooms } = await readRoomOf(conversationId);
+    const assignedRoom = roomOf.get(userId) ?? null;
+    if (rooms.has(room)) return { assignedRoom, roomKnown: true };
+    // A removed room's chat is kept and stays readable by the moderators (R73); a made-up id has none.
+    const docName = getDocName({ conversationId, kind: 'chat', room });
+    const roomKnown = (await persistence.listDocNames(docName)).includes(docName);
+    return { assignedRoom, roomKnown };
+  }
+
+  /**
+   * Closes `conn` when its member may not read its room chat by these assignments: 4410 when the room
+   * is gone from the setup (the stock client stops for good), 4401 when they are no longer in it.
+   */
+  function closeIfOutOfRoom(
+    conn: Connection,
+    { roomOf, roles, rooms }: Awaited<ReturnType<typeof readRoomOf>>
+  ): void {
+    const userId = conn.identity.userId;
+    const access = decideDocAccess({
+      role: roles.get(userId) ?? null,
+      kind: conn.ref.kind,
+      room: conn.ref.room,
+      assignedRoom: roomOf.get(userId) ?? null
+    });
+    if (access !== 'none') return;
+    // A removed room reads like a deleted one to its former members (the stock client stops for good).
+    if (!rooms.has(conn.ref.room ?? '')) conn.close(CLOSE.deleted, 'This room was deleted.');
+    else conn.close(CLOSE.accessRevoked, 'You are no longer in this room.');
+  }
+
   function scheduleRoomChatRevision(conversationId: ConversationId): void {
     const running = revisions.get(conversationId);
     if (running) {
@@ -131,20 +166,8 @@ export function createSyncServer(options: SyncServerOptions): SyncServer {
         (conn) => conn.ref.conversationId === conversationId && isRoomChat(conn.ref) && !conn.isClosed
       );
     if (affected().length === 0 || closing) return;
-    const { roomOf, roles, rooms } = await readRoomOf(conversationId);
-    for (const conn of affected()) {
-      const userId = conn.identity.userId;
-      const access = decideDocAccess({
-        role: roles.get(userId) ?? null,
-        kind: conn.ref.kind,
-        room: conn.ref.room,
-        assignedRoom: roomOf.get(userId) ?? null
-      });
-      if (access !== 'none') continue;
-      // A removed room reads like a deleted one to its former members (the stock client stops for good).
-      if (!rooms.has(conn.ref.room ?? '')) conn.close(CLOSE.deleted, 'This room was deleted.');
-      else conn.close(CLOSE.accessRevoked, 'You are no longer in this room.');
-    }
+    const snapshot = await readRoomOf(conversationId);
+    for (const conn of affected()) closeIfOutOfRoom(conn, snapshot);
   }
 
   const keepalive = setInterval(() => {
@@ -171,7 +194,7 @@ export function createSyncServer(options: SyncServerOptions): SyncServer {
       rejectUpgrade(socket, 503, 'The server is shutting down; try again in a moment.');
       return;
     }
-    admitUpgrade(req, { persistence, identify, isAllowedOrigin, getAssignedRoom })
+    admitUpgrade(req, { persistence, identify, isAllowedOrigin, getRoomChat })
       .then((admission) => {
         if (!admission.ok) {
           rejectUpgrade(socket, admission.status, admission.sentence);
@@ -240,25 +263,35 @@ export function createSyncServer(options: SyncServerOptions): SyncServer {
 
     shared.whenLoaded
       .then(
-        // Frames wait for this too: a role change that landed between the admission's membership read
-        // and this connection joining `connections` would otherwise go unnoticed (SPEC R14).
+        // Frames wait for this too: a role change, or a move out of a room, that landed between the
+        // admission's reads and this connection joining `connections` would otherwise go unnoticed
+        // (SPEC R14, R81). Nothing is sent before it is decided.
         () => recheckAccess(conn).then(() => greet(shared, conn)),
         () => conn.close(CLOSE_INTERNAL_ERROR, 'The document could not be loaded; reconnecting.')
       )
       .catch((error: unknown) => {
+        // Shutdown (reading the assignments refuses then) closes the connection anyway, as going away.
+        if (error instanceof SyncClosedError && closing) return;
         onError(error, `re-deciding access of a new connection to ${conn.docName}`);
         conn.close(CLOSE_INTERNAL_ERROR, 'The server failed to start syncing.');
       });
   }
 
-  /** Reads the membership once more for a connection that is now reachable by `reviseAccess`. */
+  /**
+   * Decides once more, for a connection that is now reachable by `reviseAccess` and by room-chat
+   * revisions, whether it may read: the membership, and for a room chat the assignments. Resolves once
+   * decided (the connection closed if not), so the greeting never goes to someone refused.
+   */
   async function recheckAccess(conn: Connection): Promise<void> {
     const revision = conn.accessRevision;
     const membership = await persistence.getMembership(conn.ref.conversationId, conn.identity.userId);
     // A `reviseAccess` meanwhile knows better than this read, which may predate it.
     if (conn.accessRevision === revision) setAccess(conn, membership?.role ?? null);
-    // A move between the admission's read of the assignments and now is caught here (SPEC R81).
-    if (isRoomChat(conn.ref) && !conn.isClosed) scheduleRoomChatRevision(conn.ref.conversationId);
+    // A move between the admission's read of the assignments and now is caught here (SPEC R81). Later
+    // moves re-decide it through `reviseRoomChats`, which sees this connection now.
+    if (isRoomChat(conn.ref) && !conn.isClosed && !isModerator(membership?.role ?? null)) {
+      closeIfOutOfRoom(conn, await readRoomOf(conn.ref.conversationId));
+    }
   }
 
   function setAccess(conn: Connection, role: Role | null): void {
@@ -360,6 +393,7 @@ export function createSyncServer(options: SyncServerOptions): SyncServer {
     writeAsServer,
     readDoc,
     getAssignedRoom,
+    getRoomChat,
     deleteDocument,
     reviseAccess,
     stats: () => ({ loadedDocs: docs.size, connections: connections.size }),

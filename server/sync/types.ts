@@ -52,6 +52,15 @@ export interface SyncServer {
    */
   getAssignedRoom(conversationId: ConversationId, userId: UserId): Promise<RoomId | null>;
   /**
+   * For a breakout room's chat: the member's room (as `getAssignedRoom`) and whether `room` is one of
+   * this conversation's, in its setup or with a stored chat document (a removed room's, SPEC R73, R81).
+   */
+  getRoomChat(
+    conversationId: ConversationId,
+    userId: UserId,
+    room: string
+  ): Promise<{ assignedRoom: RoomId | null; roomKnown: boolean }>;
+  /**
    * Deletes a document for good: closes its connections with `CLOSE.deleted` (final for the stock
    * client), drops its pending writes and deletes its stored log (SPEC R50).
    */

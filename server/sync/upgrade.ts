@@ -9,11 +9,18 @@ import { getDocName, parseDocName } from '../../src/lib/domain/docs';
 import type { Access } from '../../src/lib/domain/policy';
 import type { ConversationId, RoomId, UserId } from '../../src/lib/domain/ids';
 import { decideDocAccess, isRoomChat } from '../../src/lib/domain/policy';
-import { isModerator } from '../../src/lib/domain/roles';
 import type { Persistence } from '../persistence/types';
 import type { Identity } from '../auth/identity';
 
 export const WS_PATH_PREFIX = '/ws/';
+
+/** What the upgrade needs to know about a breakout room's chat (SPEC R81). */
+export interface RoomChatInfo {
+  /** The member's breakout room as every replica shows it (tidy view), or `null`. */
+  assignedRoom: RoomId | null;
+  /** The room is in the conversation's setup, or its chat is stored (a removed room's, R73). */
+  roomKnown: boolean;
+}
 
 export type Admission =
   | { ok: true; identity: Identity; docName: string; ref: DocRef; access: Exclude<Access, 'none'> }
@@ -40,8 +47,11 @@ export async function admitUpgrade(
     persistence: Persistence;
     identify: (req: IncomingMessage) => Promise<Identity | null>;
     isAllowedOrigin: (req: IncomingMessage) => boolean;
-    /** The member's breakout room (tidy view); needed for room chats only (SPEC R81). */
-    getAssignedRoom?: (conversationId: ConversationId, userId: UserId) => Promise<RoomId | null>;
+    /**
+     * For a breakout room's chat (SPEC R81): the member's room (tidy view) and whether `room` is one of
+     * the conversation's, in its setup or with a stored chat (a removed room's, R73).
+     */
+    getRoomChat: (conversationId: ConversationId, userId: UserId, room: string) => Promise<RoomChatInfo>;
   }
 ): Promise<Admission> {
   if (!options.isAllowedOrigin(req)) {
@@ -65,10 +75,19 @@ export async function admitUpgrade(
   if (role === null) {
     return { ok: false, status: 403, sentence: 'Only members of this conversation may open its documents.' };
   }
-  const assignedRoom =
-    isRoomChat(ref) && !isModerator(role) && options.getAssignedRoom
-      ? await options.getAssignedRoom(ref.conversationId, identity.userId)
-      : null;
+  let assignedRoom: RoomId | null = null;
+  if (isRoomChat(ref)) {
+    const chat = await options.getRoomChat(ref.conversationId, identity.userId, ref.room!);
+    // A made-up room id would otherwise open an empty chat of a room that never was (R81).
+    if (!chat.roomKnown) {
+      return {
+        ok: false,
+        status: 404,
+        sentence: 'There is no breakout room with this id in this conversation. It may have been deleted.'
+      };
+    }
+    assignedRoom = chat.assignedRoom;
+  }
   const access = decideDocAccess({ role, kind: ref.kind, room: ref.room, assignedRoom });
   if (access === 'none') {
     return {

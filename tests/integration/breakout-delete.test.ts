@@ -11,6 +11,7 @@ import { appendChatMessage, readChatMessages } from '../../src/lib/sync/schema';
 import { api, listMessages, postMessage, setRole, signUp, waitFor } from '../helpers/api';
 import { getBreakoutMembers, viewOf, waitForSameState } from '../helpers/breakout';
 import { startTestServer, type TestServer } from '../helpers/server';
+import { tryUpgrade } from '../helpers/yclient';
 import { castConversation, createClientPool, readStoredDoc, type Cast } from './syncFixture';
 
 let server: TestServer;
@@ -141,10 +142,13 @@ describe('deleting breakout rooms', () => {
         []
       );
     }
-    // Opening a deleted room's chat again finds nothing of it.
-    const again = pool.connect(cast.alice, chatDocOf(cast, otherRoom));
-    await again.whenSynced();
-    expect(readChatMessages(again.doc)).toEqual([]);
+    // A deleted room's chat is gone for good: opening it again is refused, even for a moderator (R81).
+    const again = await tryUpgrade({
+      baseUrl: server.url,
+      docName: chatDocOf(cast, otherRoom),
+      cookie: cast.alice.cookie
+    });
+    expect(again.status).toBe(404);
 
     expect(await snapshotKept(cast)).toEqual(before);
     expect([alice.closes, bobControl.closes]).toEqual([[], []]);
@@ -225,9 +229,8 @@ describe('deleting breakout rooms', () => {
     expect(seenByReopen).toBe(0);
     await server.restart();
     expect(await server.persistence.loadUpdates(docName)).toEqual([]);
-    const reader = pool.connect(cast.alice, docName);
-    await reader.whenSynced();
-    expect(readChatMessages(reader.doc)).toEqual([]);
+    // Nothing stored and no such room: the upgrade finds no document to open (R81).
+    expect((await tryUpgrade({ baseUrl: server.url, docName, cookie: cast.alice.cookie })).status).toBe(404);
   });
 
   it('R50: deleting is refused for names that are not Parley documents', async () => {

@@ -5,13 +5,15 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
-import { asUserId, type RoomId } from '../../src/lib/domain/ids';
-import { getLocation, getSessionPhase } from '../../src/lib/domain/session';
+import { asConversationId, asUserId, type RoomId } from '../../src/lib/domain/ids';
+import { ROOM_POST_GRACE_MS, getClosedAt, getLocation, getSessionPhase } from '../../src/lib/domain/session';
 import {
+  addRoom,
   assignParticipants,
   createRooms,
   endSession,
   extendTimer,
+  readBreakoutState,
   readHelpRequests,
   readReturned,
   readSession,
@@ -21,10 +23,11 @@ import {
   startSession
 } from '../../src/lib/sync/control';
 import { readChatMessages } from '../../src/lib/sync/schema';
-import { createInvite, joinAsAccount, newMessageId, setRole, signUp, waitFor } from '../helpers/api';
+import { api, createInvite, joinAsAccount, newMessageId, setRole, signUp, waitFor } from '../helpers/api';
 import { getBreakoutMembers, participantsOf, viewOf, waitForSameState } from '../helpers/breakout';
 import { startTestServer, type TestServer } from '../helpers/server';
 import {
+  createPersistenceGate,
   listRoomMessages,
   postInRoom,
   readServerControl,
@@ -39,9 +42,11 @@ let server: TestServer;
 /** The server's clock (startServer's `now`); tests only move it forward. */
 let clock = Date.now();
 const pool = createClientPool(() => server);
+/** Holds storage calls for the race tests; passes everything straight through otherwise. */
+const gate = createPersistenceGate();
 
 beforeAll(async () => {
-  server = await startTestServer({ now: () => clock });
+  server = await startTestServer({ now: () => clock, wrapPersistence: gate.wrap });
 });
 afterEach(() => pool.destroyAll());
 afterAll(async () => {
@@ -54,6 +59,9 @@ function ok<T>(result: { ok: true; value: T } | { ok: false; error: string }): T
 }
 
 const MINUTE = 60_000;
+/** The refusal of a room post once the posting grace after the session's end is over (R73). */
+const SESSION_ENDED =
+  'This breakout session has ended, so the room no longer takes messages. Post in the main room instead.';
 
 /**
  * A cast with alice's control replica synced, `count` rooms in `mode`, and carol in room 1, bob and
@@ -194,9 +202,13 @@ describe('starting, extending and ending', () => {
     const after = await sendIntent(server, cast.dave.cookie, cast.conversationId, 'help');
     expect(after.status).toBe(409);
     expect(after.body).toEqual({ error: expect.stringMatching(/No breakout session is running/) });
+    // R73: the rooms have closed; carol, who was in hers at the end, still gets a late word in for a while.
     const posted = await postInRoom(server, cast.carol.cookie, cast.conversationId, rooms[0], 'still here?');
-    expect(posted.status).toBe(403);
-    expect(posted.body).toEqual({ error: 'You are not in this room.' });
+    expect(posted.status).toBe(201);
+    const closedAt = getClosedAt(await readServerControl(server, cast.conversationId, readSession))!;
+    clock = closedAt + ROOM_POST_GRACE_MS;
+    const tooLate = await postInRoom(server, cast.carol.cookie, cast.conversationId, rooms[0], 'hello?');
+    expect(tooLate).toEqual(expect.objectContaining({ status: 403, body: { error: SESSION_ENDED } }));
 
     const fresh = await freshControl(cast, cast.carol);
     expect(getSessionPhase({ session: readSession(fresh), now: clock })).toEqual({ kind: 'idle' });
@@ -427,6 +439,31 @@ describe('broadcast', () => {
     expect(carolHistory.body.messages).toHaveLength(1);
   });
 
+  it('R79 R22: the same id sent by another moderator is refused (409) and adds nothing anywhere', async () => {
+    const { cast, alice, rooms } = await setUp();
+    await startAt(alice, cast);
+    await setRole(server.url, cast.alice.cookie, {
+      conversationId: cast.conversationId,
+      userId: cast.bob.user.id,
+      role: 'moderator'
+    });
+    const body = { id: newMessageId(), text: 'Halfway' };
+    expect((await sendIntent(server, cast.alice.cookie, cast.conversationId, 'broadcast', body)).status).toBe(
+      201
+    );
+    const clash = await sendIntent(server, cast.bob.cookie, cast.conversationId, 'broadcast', {
+      ...body,
+      text: 'Something else'
+    });
+    expect(clash).toMatchObject({ status: 409, body: { error: expect.stringMatching(/new id/) } });
+    for (const room of rooms) {
+      const history = await listRoomMessages(server, cast.alice.cookie, cast.conversationId, room);
+      expect(history.body.messages.map((m: { text: string }) => m.text)).toEqual(['Halfway']);
+      const doc = await server.sync.readDoc(roomChatOf(cast.conversationId, room), readChatMessages);
+      expect(doc.map((m) => m.text)).toEqual(['Halfway']);
+    }
+  });
+
   it('R79 R30: empty, too long, from a participant, or with no rooms: refused and nothing is written', async () => {
     const { cast, alice, rooms } = await setUp();
     await startAt(alice, cast);
@@ -444,6 +481,104 @@ describe('broadcast', () => {
       const history = await listRoomMessages(server, cast.alice.cookie, cast.conversationId, room);
       expect(history.body.messages).toEqual([]);
     }
+  });
+
+  it('R79 R60: a broadcast cut off by a restart is completed by its retry in the rooms it first went to, not in a room added since nor one removed since', async () => {
+    const { cast, alice, rooms } = await setUp({ count: 3 });
+    await startAt(alice, cast);
+    const chatOf = (room: string) => roomChatOf(cast.conversationId, room);
+    const body = { id: newMessageId(), text: 'Two minutes left' };
+    // The broadcast stops at the second room's chat document: shutdown begins while it loads.
+    const releaseLoad = gate.hold('loadUpdates', (name) => name === chatOf(rooms[1]));
+    const first = sendIntent(server, cast.alice.cookie, cast.conversationId, 'broadcast', body).catch(
+      () => null
+    );
+    await waitFor(() => gate.waiting('loadUpdates') > 0, { what: 'the broadcast at the second room' });
+    alice.destroy();
+    const restarted = server.restart();
+    releaseLoad();
+    const cut = await first;
+    expect(cut === null || cut.status === 503, `answer ${cut?.status}`).toBe(true);
+    await restarted;
+
+    // Meanwhile a moderator adds a room and removes the first one.
+    const moderator = pool.connect(cast.alice, cast.controlDoc);
+    await moderator.whenSynced();
+    const added = ok(addRoom(moderator.doc, {}));
+    ok(removeRoom(moderator.doc, { roomId: rooms[0] }));
+    await waitForServerControl(server, cast.conversationId, (doc) => {
+      const ids = readBreakoutState(doc).rooms.map((room) => room.id);
+      return ids.includes(added) && !ids.includes(rooms[0]);
+    });
+
+    const retried = await sendIntent(server, cast.alice.cookie, cast.conversationId, 'broadcast', body);
+    expect(retried.status).toBe(201);
+    expect(retried.body.messages.map((m: { room: string }) => m.room)).toEqual([rooms[1], rooms[2]]);
+    const again = await sendIntent(server, cast.alice.cookie, cast.conversationId, 'broadcast', body);
+    expect(again.status).toBe(201);
+
+    const inDoc = async (room: string) =>
+      (await server.sync.readDoc(chatOf(room), readChatMessages)).map((m) => m.text);
+    const inTable = async (room: string) =>
+      (await server.persistence.listMessages(asConversationId(cast.conversationId), room)).map((m) => m.text);
+    // Once in each room it first went to (the removed room keeps its copy, R73), nowhere else.
+    for (const room of rooms) {
+      expect({ room, doc: await inDoc(room), table: await inTable(room) }).toEqual({
+        room,
+        doc: ['Two minutes left'],
+        table: ['Two minutes left']
+      });
+    }
+    expect({ doc: await inDoc(added), table: await inTable(added) }).toEqual({ doc: [], table: [] });
+  });
+
+  it('R79 R50: a broadcast under way when the rooms are deleted finishes first; the deletion then takes it, and no room chat comes back', async () => {
+    const { cast, alice, rooms } = await setUp();
+    await startAt(alice, cast);
+    const id = cast.conversationId;
+    const isBroadcast = (m: unknown) => (m as { broadcast?: boolean }).broadcast === true;
+    // Hold the broadcast as it writes its rows, after it read the rooms.
+    const releaseRow = gate.hold('appendMessage', (m) => isBroadcast(m));
+    const releaseRows = gate.hold('appendMessages', (ms) => (ms as unknown[]).some(isBroadcast));
+    const broadcast = sendIntent(server, cast.alice.cookie, id, 'broadcast', {
+      id: newMessageId(),
+      text: 'Wrap up'
+    });
+    await waitFor(() => gate.waiting('appendMessage') + gate.waiting('appendMessages') > 0, {
+      what: 'the broadcast writing its rows'
+    });
+    const checksBefore = gate.calls('getMembership').length;
+    const deletion = api(server.url, `/api/conversations/${id}/breakout`, {
+      method: 'DELETE',
+      cookie: cast.alice.cookie
+    });
+    // The moderator check is the deletion's last storage call before it starts; a deletion that does
+    // not wait for the broadcast has cleared the setup one turn of the event loop later. Let such a
+    // deletion finish before the broadcast goes on (the race this test is about); a waiting one waits.
+    await waitFor(() => gate.calls('getMembership').length > checksBefore, {
+      what: 'the deletion past its checks'
+    });
+    await new Promise((resolve) => setImmediate(resolve));
+    const cleared = await readServerControl(server, id, (doc) => readBreakoutState(doc).rooms.length === 0);
+    if (cleared) await deletion;
+    releaseRow();
+    releaseRows();
+    const [sent, deleted] = await Promise.all([broadcast, deletion]);
+    expect(sent.status).toBe(201);
+    expect(deleted.status).toBe(204);
+
+    const prefix = roomChatOf(id, 'main').slice(0, -'main'.length);
+    const stored = await server.persistence.listDocNames(prefix);
+    expect(stored.filter((name) => name !== `${prefix}main`)).toEqual([]);
+    for (const room of rooms) {
+      expect(await server.persistence.listMessages(asConversationId(id), room)).toEqual([]);
+      expect(await server.sync.readDoc(roomChatOf(id, room), readChatMessages)).toEqual([]);
+    }
+    const after = await sendIntent(server, cast.alice.cookie, id, 'broadcast', {
+      id: newMessageId(),
+      text: 'Anyone?'
+    });
+    expect(after).toMatchObject({ status: 400, body: { error: expect.stringMatching(/no breakout rooms/) } });
   });
 });
 
@@ -526,20 +661,92 @@ describe('rooms, chats and the session', () => {
     expect(last.status).toBe(201);
     ok(endSession(alice.doc, { closingSeconds: 0, now: clock }));
     await waitForServerControl(server, cast.conversationId, (doc) => readSession(doc)?.closingAt === clock);
+    // Sent as the rooms closed and delivered a moment later: kept, not refused (the posting grace).
+    clock += 1000;
+    const delayed = await postInRoom(server, cast.carol.cookie, cast.conversationId, rooms[0], 'Bye all');
+    expect(delayed.status).toBe(201);
+    clock += ROOM_POST_GRACE_MS;
     const late = await postInRoom(server, cast.carol.cookie, cast.conversationId, rooms[0], 'Too late');
-    expect(late).toMatchObject({ status: 403, body: { error: 'You are not in this room.' } });
+    expect(late).toMatchObject({ status: 403, body: { error: SESSION_ENDED } });
 
     const history = await listRoomMessages(server, cast.carol.cookie, cast.conversationId, rooms[0]);
-    expect(history.body.messages.map((m: { text: string }) => m.text)).toEqual(['Last words']);
+    expect(history.body.messages.map((m: { text: string }) => m.text)).toEqual(['Last words', 'Bye all']);
     const chat = pool.connect(cast.carol, roomChatOf(cast.conversationId, rooms[0]));
-    await waitFor(() => readChatMessages(chat.doc).length === 1, { what: 'the room chat after the end' });
-    expect(readChatMessages(chat.doc)[0].text).toBe('Last words');
+    await waitFor(() => readChatMessages(chat.doc).length === 2, { what: 'the room chat after the end' });
+    expect(readChatMessages(chat.doc).map((m) => m.text)).toEqual(['Last words', 'Bye all']);
     // Started again: a new run, the same rooms and people.
     const again = await startAt(alice, cast);
     expect(again.runId).not.toBe(first.runId);
     expect((await postInRoom(server, cast.carol.cookie, cast.conversationId, rooms[0], 'Back')).status).toBe(
       201
     );
+  });
+
+  it('R81 R73: a room chat opens only for a room of this conversation: a made-up id is 404 even for a moderator; a removed room’s kept chat still opens for moderators', async () => {
+    const { cast, alice, rooms } = await setUp({ count: 3 });
+    const upgrade = (cookie: string, room: string) =>
+      tryUpgrade({ baseUrl: server.url, docName: roomChatOf(cast.conversationId, room), cookie });
+    expect(await upgrade(cast.alice.cookie, 'NoSuchRoom01')).toEqual({
+      status: 404,
+      body: expect.stringMatching(/no breakout room/)
+    });
+    expect((await upgrade(cast.carol.cookie, 'NoSuchRoom01')).status).toBe(404);
+    expect(await server.persistence.listDocNames(roomChatOf(cast.conversationId, 'NoSuchRoom01'))).toEqual(
+      []
+    );
+
+    // The second room's chat has a message; the third room's was never written. Both are removed.
+    const note = await postInRoom(server, cast.alice.cookie, cast.conversationId, rooms[1], 'Notes');
+    expect(note.status).toBe(201);
+    ok(removeRoom(alice.doc, { roomId: rooms[1] }));
+    ok(removeRoom(alice.doc, { roomId: rooms[2] }));
+    await waitForServerControl(
+      server,
+      cast.conversationId,
+      (doc) => readBreakoutState(doc).rooms.length === 1
+    );
+    const kept = pool.connect(cast.alice, roomChatOf(cast.conversationId, rooms[1]));
+    await waitFor(() => readChatMessages(kept.doc).length === 1, { what: 'the removed room’s chat' });
+    expect(readChatMessages(kept.doc)[0].text).toBe('Notes');
+    // bob was in that room; its chat is the moderators' now (he is unassigned).
+    expect((await upgrade(cast.bob.cookie, rooms[1])).status).toBe(403);
+    expect((await upgrade(cast.alice.cookie, rooms[2])).status).toBe(404);
+    expect((await upgrade(cast.carol.cookie, rooms[0])).status).toBe(101);
+  });
+
+  it('R73 R77: whoever was in a room when the session closed may still post there for two minutes; after that, or having gone back to the main room, the post is refused with a sentence', async () => {
+    const { cast, alice, rooms } = await setUp();
+    const session = await startAt(alice, cast, { timerMinutes: 1, closingSeconds: 10, allowReturn: true });
+    expect((await sendIntent(server, cast.dave.cookie, cast.conversationId, 'return')).status).toBe(200);
+    const post = (actor: { cookie: string }, room: string, text: string) =>
+      postInRoom(server, actor.cookie, cast.conversationId, room, text);
+    const notInRoom = { status: 403, body: { error: 'You are not in this room.' } };
+
+    const closedAt = getClosedAt(session)!;
+    expect(closedAt).toBe(session.startedAt + MINUTE + 10_000);
+    clock = closedAt;
+    expect((await post(cast.carol, rooms[0], 'Sent as the rooms closed')).status).toBe(201);
+    expect((await post(cast.bob, rooms[1], 'Same here')).status).toBe(201);
+    // dave had gone back to the main room, so he was not in the room at the end; carol was not in bob's.
+    expect(await post(cast.dave, rooms[1], 'Me too')).toMatchObject(notInRoom);
+    expect(await post(cast.carol, rooms[1], 'Wrong room')).toMatchObject(notInRoom);
+    clock = closedAt + ROOM_POST_GRACE_MS - 1;
+    expect((await post(cast.carol, rooms[0], 'Last call')).status).toBe(201);
+    clock = closedAt + ROOM_POST_GRACE_MS;
+    expect(await post(cast.carol, rooms[0], 'Anyone?')).toMatchObject({
+      status: 403,
+      body: { error: SESSION_ENDED }
+    });
+    expect((await post(cast.alice, rooms[0], 'Thanks, all')).status).toBe(201);
+
+    const history = await listRoomMessages(server, cast.carol.cookie, cast.conversationId, rooms[0]);
+    expect(history.body.messages.map((m: { text: string }) => m.text)).toEqual([
+      'Sent as the rooms closed',
+      'Last call',
+      'Thanks, all'
+    ]);
+    const chat = pool.connect(cast.carol, roomChatOf(cast.conversationId, rooms[0]));
+    await waitFor(() => readChatMessages(chat.doc).length === 3, { what: 'the late posts in the room chat' });
   });
 });
 

@@ -1,12 +1,17 @@
 /**
  * Access decisions against frames that arrive at awkward moments (SPEC R12, R14): while a role change
- * is still being answered, and before the document has loaded.
+ * is still being answered, and before the document has loaded; and a room chat's reader moved out of
+ * the room while the connection is being set up (R81).
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import * as encoding from 'lib0/encoding';
+import { asUserId } from '../../src/lib/domain/ids';
+import { assignParticipants, createRooms } from '../../src/lib/sync/control';
 import { api, setRole, waitFor } from '../helpers/api';
+import { getBreakoutMembers, participantsOf, viewOf } from '../helpers/breakout';
 import { startTestServer, type TestServer } from '../helpers/server';
+import { createPersistenceGate, roomChatOf, waitForServerControl } from '../helpers/session';
 import { createStorageProbe } from '../helpers/storage';
 import { openRawSocket, type RawSocket } from '../helpers/yclient';
 import { castConversation, createClientPool, readStoredDoc } from './syncFixture';
@@ -107,5 +112,52 @@ describe('access races', () => {
     await dave.whenSynced();
     expect(setup(dave.doc).toJSON()).toEqual({ roomCount: 3 });
     expect(setup((await readStoredDoc(server, cast.controlDoc)).doc).toJSON()).toEqual({ roomCount: 3 });
+  });
+
+  it('R81: a participant moved out of the room between the upgrade and the first sync step gets no sync message, only the close', async () => {
+    const gate = createPersistenceGate();
+    server = await startTestServer({ wrapPersistence: gate.wrap });
+    const cast = await castConversation(server);
+    const alice = pool.connect(cast.alice, cast.controlDoc);
+    await alice.whenSynced();
+    const members = await getBreakoutMembers(server.url, cast.alice.cookie, cast.conversationId);
+    const created = createRooms(alice.doc, { count: 2, mode: 'manual' });
+    if (!created.ok) throw new Error(created.error);
+    const [first, second] = created.value;
+    const carolId = asUserId(cast.carol.user.id);
+    const move = (roomId: typeof first) =>
+      assignParticipants(alice.doc, {
+        userIds: [carolId],
+        roomId,
+        participants: participantsOf(members),
+        now: Date.now()
+      });
+    expect(move(first).ok).toBe(true);
+    await waitForServerControl(
+      server,
+      cast.conversationId,
+      (doc) => viewOf(doc, members).roomOf.get(carolId) === first
+    );
+
+    // carol is admitted to her room's chat; the document is still loading.
+    const chat = roomChatOf(cast.conversationId, first);
+    const releaseLoad = gate.hold('loadUpdates', (name) => name === chat);
+    const raw = openRawSocket({ baseUrl: server.url, docName: chat, cookie: cast.carol.cookie });
+    sockets.push(raw);
+    await raw.opened;
+    await waitFor(() => gate.waiting('loadUpdates') > 0, { what: 'the room chat loading' });
+
+    // She is moved to the other room; the server's re-decision of the room chats is slow to read.
+    const releaseMembers = gate.hold('listMembers');
+    expect(move(second).ok).toBe(true);
+    await waitFor(() => gate.waiting('listMembers') > 0, { what: 'the re-decision under way' });
+    releaseLoad();
+    // Either the server greets her anyway (the defect), or it reads the assignments first, which waits too.
+    await waitFor(() => raw.received.length > 0 || gate.waiting('listMembers') > 1, {
+      what: 'a greeting, or the connection’s own check of the assignments'
+    });
+    releaseMembers();
+    expect(await raw.closed).toEqual({ code: 4401, reason: 'You are no longer in this room.' });
+    expect(raw.received).toEqual([]);
   });
 });

@@ -3,9 +3,12 @@ import { asRoomId, asUserId } from './ids';
 import {
   checkClosingSeconds,
   checkTimerMinutes,
+  getClosedAt,
   getLocation,
   getSessionPhase,
+  isInRoomPostGrace,
   isSessionActive,
+  ROOM_POST_GRACE_MS,
   type SessionRecord
 } from './session';
 
@@ -118,5 +121,43 @@ describe('getLocation', () => {
 
   it('R76: someone whose room was removed reads as unassigned, so is in the main room', () => {
     expect(getLocation({ phase: running, roomOf: new Map(), returned: new Set(), userId: carol })).toBeNull();
+  });
+});
+
+describe('getClosedAt and the posting grace', () => {
+  it('R71 R72: the rooms close when the countdown after the timer or the end (whichever came first) is over', () => {
+    expect(getClosedAt(null)).toBeNull();
+    expect(getClosedAt(session())).toBeNull();
+    expect(getClosedAt(session({ endsAt: T0 + 10 * MINUTE, closingSeconds: 30 }))).toBe(
+      T0 + 10 * MINUTE + 30_000
+    );
+    expect(getClosedAt(session({ closingAt: T0 + MINUTE, closingSeconds: 0 }))).toBe(T0 + MINUTE);
+    const both = { endsAt: T0 + 10 * MINUTE, closingSeconds: 10 } as const;
+    expect(getClosedAt(session({ ...both, closingAt: T0 + MINUTE }))).toBe(T0 + MINUTE + 10_000);
+    expect(getClosedAt(session({ ...both, closingAt: T0 + 20 * MINUTE }))).toBe(T0 + 10 * MINUTE + 10_000);
+  });
+
+  it('R73: the closed moment agrees with getSessionPhase: idle from exactly then', () => {
+    for (const s of [
+      session({ endsAt: T0 + MINUTE, closingSeconds: 60 }),
+      session({ closingAt: T0 + 2 * MINUTE, closingSeconds: 15 }),
+      session({ endsAt: T0 + 5 * MINUTE, closingAt: T0 + MINUTE, closingSeconds: 0 })
+    ]) {
+      const closedAt = getClosedAt(s)!;
+      expect(getSessionPhase({ session: s, now: closedAt - 1 }).kind).not.toBe('idle');
+      expect(getSessionPhase({ session: s, now: closedAt })).toEqual({ kind: 'idle' });
+    }
+  });
+
+  it('R73: posting in a room stays open for two minutes after the rooms closed, and not before or after', () => {
+    expect(ROOM_POST_GRACE_MS).toBe(2 * MINUTE);
+    const s = session({ endsAt: T0 + 10 * MINUTE, closingSeconds: 60 });
+    const closedAt = T0 + 11 * MINUTE;
+    expect(isInRoomPostGrace({ session: s, now: T0 + 10 * MINUTE + 30_000 })).toBe(false);
+    expect(isInRoomPostGrace({ session: s, now: closedAt })).toBe(true);
+    expect(isInRoomPostGrace({ session: s, now: closedAt + ROOM_POST_GRACE_MS - 1 })).toBe(true);
+    expect(isInRoomPostGrace({ session: s, now: closedAt + ROOM_POST_GRACE_MS })).toBe(false);
+    expect(isInRoomPostGrace({ session: session(), now: T0 + 600 * MINUTE })).toBe(false);
+    expect(isInRoomPostGrace({ session: null, now: T0 })).toBe(false);
   });
 });

@@ -65,6 +65,38 @@ export function getSessionPhase({
   return { kind: 'idle' };
 }
 
+/**
+ * How long after the rooms closed a participant who was in one may still post in its chat (R73): a
+ * message sent in the last moments of a session, delivered late, is kept instead of refused.
+ */
+export const ROOM_POST_GRACE_MS = 120_000;
+
+/**
+ * When the rooms close (R71, R72): the end of the closing countdown that began with the timer's end or
+ * with "End breakout sessions", whichever came first; `null` for a session with neither (it runs until
+ * a moderator ends it). The moment may still be ahead while the session runs or closes.
+ */
+export function getClosedAt(session: SessionRecord | null): number | null {
+  if (!session) return null;
+  const closingStart =
+    session.closingAt !== null
+      ? session.endsAt !== null
+        ? Math.min(session.closingAt, session.endsAt)
+        : session.closingAt
+      : session.endsAt;
+  return closingStart === null ? null : closingStart + session.closingSeconds * 1000;
+}
+
+/**
+ * True from the moment the rooms closed until `ROOM_POST_GRACE_MS` later (R73): the window in which the
+ * people who were in a room at the end may still post in its chat. False while the session runs or
+ * closes (they are in their rooms then) and without a session.
+ */
+export function isInRoomPostGrace({ session, now }: { session: SessionRecord | null; now: number }): boolean {
+  const closedAt = getClosedAt(session);
+  return closedAt !== null && now >= closedAt && now < closedAt + ROOM_POST_GRACE_MS;
+}
+
 /** True while people are in rooms (running or closing). */
 export function isSessionActive(phase: SessionPhase): boolean {
   return phase.kind !== 'idle';
