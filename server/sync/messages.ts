@@ -15,6 +15,7 @@ import {
   encodeSyncStep2,
   MalformedMessageError
 } from './protocol';
+import { makePresenceUser } from '../../src/lib/domain/presence';
 import { assertWellFormedUpdate, isKnownUpdate } from './updates';
 import { CLOSE } from './types';
 
@@ -36,9 +37,20 @@ export function handleFrame(shared: SharedDoc, conn: Connection, frame: Uint8Arr
         receiveUpdate(shared, conn, message.update);
         return;
       case 'awareness': {
-        // Presence is not document content: every member, read-only or not, may show theirs, and only theirs.
+        // Presence is not document content: every member may show theirs, and only theirs (R19)…
         const own = keepOwnAwareness(shared, conn, message.update);
-        if (own) awarenessProtocol.applyAwarenessUpdate(shared.awareness, own, conn);
+        if (!own) return;
+        if (conn.ref.kind !== 'control') {
+          awarenessProtocol.applyAwarenessUpdate(shared.awareness, own, conn);
+          return;
+        }
+        // …but on the control document presence is the moderators' (R95): who they are comes from the
+        // connection, and a read-only connection's presence is not relayed.
+        if (conn.access !== 'write') {
+          dropControlPresence(shared, conn);
+          return;
+        }
+        awarenessProtocol.applyAwarenessUpdate(shared.awareness, stampIdentity(own, conn), conn);
         return;
       }
       case 'queryAwareness': {
@@ -109,4 +121,46 @@ function keepOwnAwareness(shared: SharedDoc, conn: Connection, update: Uint8Arra
     encoding.writeVarString(encoder, entry.state);
   }
   return encoding.toUint8Array(encoder);
+}
+
+/**
+ * Sets the `user` field of every non-null state in an awareness update (already reduced to this
+ * connection's own entries) to the connection's signed-in identity, whatever the client sent (R95). A
+ * state that is not an object becomes one that holds just the identity.
+ */
+function stampIdentity(update: Uint8Array, conn: Connection): Uint8Array {
+  const user = makePresenceUser(conn.identity);
+  const decoder = decoding.createDecoder(update);
+  const count = decoding.readVarUint(decoder);
+  const encoder = encoding.createEncoder();
+  encoding.writeVarUint(encoder, count);
+  for (let i = 0; i < count; i++) {
+    encoding.writeVarUint(encoder, decoding.readVarUint(decoder));
+    encoding.writeVarUint(encoder, decoding.readVarUint(decoder));
+    const state = decoding.readVarString(decoder);
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(state);
+    } catch {
+      throw new MalformedMessageError('A presence state is not valid JSON.');
+    }
+    if (parsed === null) {
+      encoding.writeVarString(encoder, state);
+      continue;
+    }
+    const fields = typeof parsed === 'object' && !Array.isArray(parsed) ? parsed : {};
+    encoding.writeVarString(encoder, JSON.stringify({ ...fields, user }));
+  }
+  return encoding.toUint8Array(encoder);
+}
+
+/**
+ * A read-only connection on the control document shows no presence (R95). What it showed while it could
+ * still write (a moderator demoted since, R14) is removed for everyone now.
+ */
+function dropControlPresence(shared: SharedDoc, conn: Connection): void {
+  const shown = [...conn.awarenessIds].filter(
+    (id) => shared.awarenessOwners.get(id) === conn && shared.awareness.getStates().has(id)
+  );
+  if (shown.length > 0) awarenessProtocol.removeAwarenessStates(shared.awareness, shown, conn);
 }

@@ -83,13 +83,17 @@ describe('sync access', () => {
     await carol.whenSynced();
     expect(setup(carol.doc).get('roomCount')).toBe(4);
 
-    // Messages of one socket are handled in order: presence seen by alice means carol's sync answer
-    // (sent before it) was accepted rather than closing the connection.
-    carol.provider.awareness.setLocalStateField('user', { name: 'Carol' });
-    await waitFor(
-      () => [...alice.provider.awareness.getStates().values()].some((s) => s.user?.name === 'Carol'),
-      { what: 'carol’s presence at alice' }
-    );
+    // Messages of one socket are handled in order: an answer to a presence query sent after carol's sync
+    // answer means that answer was accepted rather than closing the connection. (Her own presence would
+    // not do: participants' presence on the control document is not relayed, R95.)
+    const ws = carol.provider.ws!;
+    let answered = false;
+    ws.addEventListener('message', (event: { data: unknown }) => {
+      const data = new Uint8Array(event.data as ArrayBuffer);
+      if (data[0] === 1) answered = true; // an awareness message
+    });
+    ws.send(new Uint8Array([3])); // query awareness
+    await waitFor(() => answered, { what: 'the answer to carol’s presence query' });
     expect(carol.closes).toEqual([]);
   });
 

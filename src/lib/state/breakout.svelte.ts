@@ -1,4 +1,5 @@
 import type * as Y from 'yjs';
+import type { Awareness } from 'y-protocols/awareness';
 import {
   tidyBreakout,
   type AssignmentMode,
@@ -23,10 +24,14 @@ import {
   setSeatCap
 } from '../sync/control';
 import { openDoc, type DocConnection } from '../sync/openDoc';
+import { createSetupPresence } from '../sync/presence';
 import type { MetaMember } from '../sync/schema';
+import { createSetupUndo, type SetupUndo } from '../sync/undo';
 import { toDomainMembers, toPerson, type Person, type RoomCard } from './breakoutView';
+import { PresenceState } from './presence.svelte';
 
 export { previewAutoAssign, type Person, type PreviewRoom, type RoomCard } from './breakoutView';
+export type { PresenceState, RoomEditor } from './presence.svelte';
 
 const EMPTY_STATE: BreakoutState = { mode: null, rooms: [], assignments: new Map() };
 
@@ -34,6 +39,8 @@ const EMPTY_STATE: BreakoutState = { mode: null, rooms: [], assignments: new Map
  * The breakout setup of one conversation, live from its control document (SPEC R40–R50). Reads are the
  * domain's tidy view, so every replica shows the same rooms; writes are the named commands of
  * `sync/control`, issued as this user. A refused command leaves its sentence in `error` for the page.
+ * `undo()` and `redo()` act on this tab's own setup commands (R96); `presence` says who else works on
+ * the setup and on what (R95).
  */
 export class BreakoutSetupState {
   #raw = $state<BreakoutState>(EMPTY_STATE);
@@ -41,9 +48,17 @@ export class BreakoutSetupState {
   #doc: Y.Doc;
   #userId: string;
   #unobserve: () => void;
+  #undo: SetupUndo;
+  #unsubscribeUndo: () => void;
+  #canUndo = $state(false);
+  #canRedo = $state(false);
 
   /** The last refused command's sentence, until dismissed or the next command succeeds. */
   error = $state<string | null>(null);
+  /** What the last undo or redo could not do, as a sentence (nothing is wrong; nothing changed). */
+  notice = $state<string | null>(null);
+  /** Co-moderators in the setup now, and what this tab works on (R95). */
+  readonly presence: PresenceState;
 
   readonly members: Member[] = $derived(toDomainMembers(this.#getMembers()));
   readonly view: BreakoutView = $derived(tidyBreakout({ state: this.#raw, members: this.members }));
@@ -69,7 +84,18 @@ export class BreakoutSetupState {
     return toPerson(userId as UserId, this.#names).displayName;
   }
 
-  constructor({ doc, userId, getMembers }: { doc: Y.Doc; userId: string; getMembers: () => MetaMember[] }) {
+  constructor({
+    doc,
+    userId,
+    getMembers,
+    awareness = null
+  }: {
+    doc: Y.Doc;
+    userId: string;
+    getMembers: () => MetaMember[];
+    /** The control document's presence (the provider's awareness); none in tests without a server. */
+    awareness?: Awareness | null;
+  }) {
     this.#doc = doc;
     this.#userId = userId;
     this.#getMembers = getMembers;
@@ -78,6 +104,53 @@ export class BreakoutSetupState {
     };
     read();
     this.#unobserve = observeControl(doc, read, ['setup']);
+    this.#undo = createSetupUndo(doc);
+    this.#unsubscribeUndo = this.#undo.subscribe(() => {
+      this.#canUndo = this.#undo.canUndo;
+      this.#canRedo = this.#undo.canRedo;
+    });
+    this.presence = new PresenceState({
+      presence: awareness ? createSetupPresence(awareness) : null,
+      userId,
+      isParticipant: (id) => this.members.some((m) => m.userId === id && !m.isModerator)
+    });
+  }
+
+  /** This tab has a setup command of its own that "Undo" can revert (R96). */
+  get canUndo(): boolean {
+    return this.#canUndo;
+  }
+
+  get canRedo(): boolean {
+    return this.#canRedo;
+  }
+
+  /**
+   * Reverts this tab's newest setup command (R96). When a co-moderator has since changed everything it
+   * did, their values stay, nothing changes, and `notice` says so.
+   */
+  undo(): boolean {
+    return this.#step(() => this.#undo.undo(), 'undo');
+  }
+
+  redo(): boolean {
+    return this.#step(() => this.#undo.redo(), 'redo');
+  }
+
+  #step(run: () => boolean, kind: 'undo' | 'redo'): boolean {
+    if (!(kind === 'undo' ? this.#undo.canUndo : this.#undo.canRedo)) return false;
+    const changed = run();
+    this.error = null;
+    this.notice = changed
+      ? null
+      : kind === 'undo'
+        ? 'Nothing was undone: someone else has changed that since, and their change stays.'
+        : 'Nothing was redone: someone else has changed that since, and their change stays.';
+    return changed;
+  }
+
+  dismissNotice(): void {
+    this.notice = null;
   }
 
   /** Opens the conversation's control document (IndexedDB first, then the server) and reads it. */
@@ -92,11 +165,18 @@ export class BreakoutSetupState {
   }): Promise<{ state: BreakoutSetupState; connection: DocConnection }> {
     const docName = getDocName({ conversationId: asConversationId(conversationId), kind: 'control' });
     const connection = await openDoc({ docName, userId });
-    return { state: new BreakoutSetupState({ doc: connection.doc, userId, getMembers }), connection };
+    const state = new BreakoutSetupState({
+      doc: connection.doc,
+      userId,
+      getMembers,
+      awareness: connection.awareness
+    });
+    return { state, connection };
   }
 
   #report<T>(result: Checked<T>): Checked<T> {
     this.error = result.ok ? null : result.error;
+    this.notice = null;
     return result;
   }
 
@@ -119,15 +199,18 @@ export class BreakoutSetupState {
     names?: string[];
     seed?: number;
   }): Checked<RoomId[]> {
-    const created = createRooms(this.#doc, { count, mode, names, actor: this.#userId });
-    if (!created.ok || mode !== 'automatic' || seed === undefined) return this.#report(created);
-    const assigned = autoAssign(this.#doc, {
-      members: this.members,
-      seed,
-      now: Date.now(),
-      actor: this.#userId
+    // Creating and spreading the people are one step for "Undo" (R96).
+    return this.#undo.asOneStep(() => {
+      const created = createRooms(this.#doc, { count, mode, names, actor: this.#userId });
+      if (!created.ok || mode !== 'automatic' || seed === undefined) return this.#report(created);
+      const assigned = autoAssign(this.#doc, {
+        members: this.members,
+        seed,
+        now: Date.now(),
+        actor: this.#userId
+      });
+      return assigned.ok ? this.#report(created) : this.#report(assigned);
     });
-    return assigned.ok ? this.#report(created) : this.#report(assigned);
   }
 
   addRoom(name?: string): Checked<RoomId> {
@@ -152,6 +235,8 @@ export class BreakoutSetupState {
 
   /** Moves people into `roomId`, or back to the main room with `null`. */
   assign(userIds: UserId[], roomId: RoomId | null): Checked<number> {
+    // The move is made: whatever menu it was chosen in has done its work (R95).
+    this.presence.stop('assigning');
     return this.#report(
       assignParticipants(this.#doc, {
         userIds,
@@ -175,9 +260,14 @@ export class BreakoutSetupState {
    */
   clearLocal(): void {
     clearSetup(this.#doc, { actor: this.#userId });
+    // A deleted setup is not brought back by "Undo".
+    this.#undo.clear();
   }
 
   destroy(): void {
     this.#unobserve();
+    this.#unsubscribeUndo();
+    this.#undo.destroy();
+    this.presence.destroy();
   }
 }

@@ -1,4 +1,5 @@
 import * as Y from 'yjs';
+import type { Awareness } from 'y-protocols/awareness';
 import { IndexeddbPersistence } from 'y-indexeddb';
 import { WebsocketProvider } from 'y-websocket';
 import { MAIN_ROOM, parseDocName } from '../domain/docs';
@@ -18,6 +19,8 @@ export interface FinalClose {
 export interface DocConnection {
   readonly docName: string;
   readonly doc: Y.Doc;
+  /** The provider's presence (awareness) on this document (SPEC R19, R95). */
+  readonly awareness: Awareness;
   readonly status: ProviderStatus;
   /** The server's state has been received since the last connect. */
   readonly synced: boolean;
@@ -162,6 +165,7 @@ export async function openDoc({
   return {
     docName,
     doc,
+    awareness: provider.awareness,
     get status() {
       return status;
     },
