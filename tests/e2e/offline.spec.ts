@@ -1,4 +1,4 @@
-import type { Page, Route, WebSocketRoute } from '@playwright/test';
+import type { Locator, Page, Route, WebSocketRoute } from '@playwright/test';
 import {
   createConversationByApi,
   expect,
@@ -8,6 +8,7 @@ import {
   getStoredMessages,
   getUsername,
   joinByApi,
+  openConversation,
   RUN_ID,
   sendMessage,
   signUpByApi,
@@ -57,6 +58,33 @@ async function expectDeliveredOnce(
   await expect(message).not.toContainText(PENDING);
 }
 
+/** A room of the breakout panel: a region named by the room's name. */
+function getRoom(page: Page, name: string): Locator {
+  return page.getByRole('region', { name, exact: true });
+}
+
+/** Waits until the service worker has cached the app and controls the page, so an offline load works. */
+async function expectServiceWorker(page: Page): Promise<void> {
+  await expect.poll(() => page.evaluate(() => navigator.serviceWorker.controller !== null)).toBe(true);
+}
+
+/** alice sets up two rooms, manually assigned, from the conversation page. */
+async function setUpTwoRooms(page: Page): Promise<void> {
+  await page.getByRole('button', { name: 'More actions' }).click();
+  await page.getByRole('menuitem', { name: 'Set up breakout rooms' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Set up breakout rooms' });
+  await dialog.getByRole('spinbutton', { name: 'Number of rooms' }).fill('2');
+  await dialog
+    .getByRole('radiogroup', { name: 'Assignment' })
+    .or(dialog.getByRole('group', { name: 'Assignment' }))
+    .getByRole('radio', { name: 'Manually assign' })
+    .check();
+  await dialog.getByRole('button', { name: 'Create rooms' }).click();
+  await expect(dialog).toBeHidden();
+  await expect(getRoom(page, 'Room 1')).toBeVisible();
+  await expect(getRoom(page, 'Room 2')).toBeVisible();
+}
+
 function isPostMessage(route: Route, conversationId: string): boolean {
   const request = route.request();
   return (
@@ -66,6 +94,102 @@ function isPostMessage(route: Route, conversationId: string): boolean {
 }
 
 test.describe('offline and flaky connections', () => {
+  test('R90: after one visit the app opens offline with the conversations as last seen and the conversation from IndexedDB', async ({
+    alice
+  }) => {
+    test.setTimeout(120_000);
+    const title = `Seen before ${RUN_ID}`;
+    await signUpByApi(alice, { username: getUsername('r90-a'), displayName: 'Alice' });
+    const conversationId = await createConversationByApi(alice, title);
+    const listed = alice.getByRole('link', { name: title });
+
+    await test.step('one visit online: the list, then the conversation', async () => {
+      await alice.goto('/');
+      await expect(listed).toBeVisible();
+      await expect(alice.getByText(/showing your conversations as last seen/)).toHaveCount(0);
+      await expectServiceWorker(alice);
+      await openConversation(alice, conversationId, title);
+    });
+
+    await alice.context().setOffline(true);
+
+    await test.step('offline, a reload of the conversation comes from the service worker and IndexedDB', async () => {
+      const shell = await alice.reload();
+      expect(shell?.fromServiceWorker()).toBe(true);
+      await expect(alice.getByRole('heading', { level: 1, name: title })).toBeVisible();
+      await expect(getConnectionStatus(alice)).toHaveText(OFFLINE);
+    });
+
+    await test.step('offline, the home page shows the list as last seen and says so', async () => {
+      const shell = await alice.goto('/');
+      expect(shell?.fromServiceWorker()).toBe(true);
+      await expect(alice.getByRole('heading', { name: 'My conversations' })).toBeVisible();
+      await expect(
+        alice.getByRole('status').filter({ hasText: 'Offline — showing your conversations as last seen' })
+      ).toBeVisible();
+      await expect(listed).toBeVisible();
+    });
+
+    await test.step('from the list, the conversation opens offline too', async () => {
+      await listed.click();
+      await expect(alice).toHaveURL(new RegExp(`/c/${conversationId}$`));
+      await expect(alice.getByRole('heading', { level: 1, name: title })).toBeVisible();
+      await expect(getConnectionStatus(alice)).toHaveText(OFFLINE);
+    });
+
+    await test.step('back online: the list is the server’s again', async () => {
+      await alice.context().setOffline(false);
+      await alice.goto('/');
+      await expect(listed).toBeVisible();
+      await expect(alice.getByText(/showing your conversations as last seen/)).toHaveCount(0);
+    });
+  });
+
+  test('R93: two tabs of one user stay in step offline: a rename in one shows in the other', async ({
+    alice
+  }) => {
+    test.setTimeout(120_000);
+    const title = `Two tabs ${RUN_ID}`;
+    await signUpByApi(alice, { username: getUsername('r93-a'), displayName: 'Alice' });
+    const conversationId = await createConversationByApi(alice, title);
+    await openConversation(alice, conversationId, title);
+    await setUpTwoRooms(alice);
+    const second = await alice.context().newPage();
+    await openConversation(second, conversationId, title);
+    await expect(getRoom(second, 'Room 1')).toBeVisible();
+
+    await test.step('both tabs go offline', async () => {
+      await alice.context().setOffline(true);
+      for (const page of [alice, second]) await expect(getConnectionStatus(page)).toHaveText(OFFLINE);
+    });
+
+    await test.step('a rename in the first tab shows in the second, with no server', async () => {
+      const box = getRoom(alice, 'Room 1').getByRole('textbox', { name: 'Room name', exact: true });
+      await box.fill('Garden');
+      await box.press('Enter');
+      await expect(getRoom(second, 'Garden')).toBeVisible();
+      await expect(getRoom(second, 'Room 1')).toHaveCount(0);
+      await expect(getConnectionStatus(second)).toHaveText(OFFLINE);
+    });
+
+    await test.step('and the other way round', async () => {
+      const box = getRoom(second, 'Room 2').getByRole('textbox', { name: 'Room name', exact: true });
+      await box.fill('Kitchen');
+      await box.press('Enter');
+      await expect(getRoom(alice, 'Kitchen')).toBeVisible();
+    });
+
+    await test.step('back online, both names stay, also after a reload', async () => {
+      await alice.context().setOffline(false);
+      for (const page of [alice, second]) await expect(getConnectionStatus(page)).toHaveText(ONLINE);
+      await second.close();
+      await alice.reload();
+      await expect(getConnectionStatus(alice)).toHaveText(ONLINE);
+      await expect(getRoom(alice, 'Garden')).toBeVisible();
+      await expect(getRoom(alice, 'Kitchen')).toBeVisible();
+    });
+  });
+
   test('R23: a message written offline waits in the outbox, survives a reload, and is sent once on reconnect, in order', async ({
     alice,
     bob

@@ -202,19 +202,132 @@ const LAST_USER_KEY = 'parley:lastUser';
 export function rememberUser(user: User | null): void {
   if (typeof localStorage === 'undefined') return;
   try {
-    if (user) localStorage.setItem(LAST_USER_KEY, JSON.stringify(user));
-    else localStorage.removeItem(LAST_USER_KEY);
+    if (user) {
+      localStorage.setItem(LAST_USER_KEY, JSON.stringify(user));
+      return;
+    }
+    // Signing out forgets what this browser showed of that user (SPEC R90).
+    const previous = getRememberedUser();
+    if (previous) forgetConversations(previous.id);
+    localStorage.removeItem(LAST_USER_KEY);
   } catch {
     // Storage may be unavailable (private mode, quota); offline start is a convenience, not a must.
   }
 }
 
-function getRememberedUser(): User | null {
+export function getRememberedUser(): User | null {
   if (typeof localStorage === 'undefined') return null;
   try {
     const raw = localStorage.getItem(LAST_USER_KEY);
     return raw ? (JSON.parse(raw) as User) : null;
   } catch {
     return null;
+  }
+}
+
+/** The list of conversations last seen by one user, for an offline start (SPEC R90). */
+export interface RememberedConversations {
+  conversations: ConversationSummary[];
+  /** When the server sent it (ms). */
+  savedAt: number;
+}
+
+/** Per user, so one user's list is never shown to another user of the same browser (SPEC R90). */
+export function getConversationsKey(userId: string): string {
+  return `parley:${userId}:conversations`;
+}
+
+function getStorage(storage?: Storage): Storage | null {
+  if (storage) return storage;
+  try {
+    return typeof localStorage === 'undefined' ? null : localStorage;
+  } catch {
+    return null;
+  }
+}
+
+export function rememberConversations(
+  userId: string,
+  conversations: ConversationSummary[],
+  { now = Date.now(), storage }: { now?: number; storage?: Storage } = {}
+): void {
+  try {
+    const value: RememberedConversations = { conversations, savedAt: now };
+    getStorage(storage)?.setItem(getConversationsKey(userId), JSON.stringify(value));
+  } catch {
+    // Full or blocked storage: an offline start shows no list, as before the first visit.
+  }
+}
+
+export function getRememberedConversations(
+  userId: string,
+  { storage }: { storage?: Storage } = {}
+): RememberedConversations | null {
+  try {
+    const raw = getStorage(storage)?.getItem(getConversationsKey(userId));
+    const parsed: unknown = raw ? JSON.parse(raw) : null;
+    if (
+      !parsed ||
+      typeof parsed !== 'object' ||
+      !Array.isArray((parsed as RememberedConversations).conversations) ||
+      typeof (parsed as RememberedConversations).savedAt !== 'number'
+    ) {
+      return null;
+    }
+    return parsed as RememberedConversations;
+  } catch {
+    return null;
+  }
+}
+
+export function forgetConversations(userId: string, { storage }: { storage?: Storage } = {}): void {
+  try {
+    getStorage(storage)?.removeItem(getConversationsKey(userId));
+  } catch {
+    // Nothing stored, or storage gone.
+  }
+}
+
+/** What the list of conversations shows: the server's answer, or offline the list as last seen. */
+export interface ConversationListResult {
+  conversations: ConversationSummary[];
+  /** Not the server's answer now: the list remembered from `savedAt`, the server being unreachable. */
+  offline: boolean;
+  savedAt: number | null;
+}
+
+/**
+ * The signed-in user's conversations (`userId`: whom the page shows as signed in). Online the answer is
+ * remembered for that user; when the server cannot be reached (status 0) the list last seen by that same
+ * user is returned instead. An answer is remembered only while this browser's last signed-in user is
+ * still `userId`: a stale tab of someone who has been signed out elsewhere since must not store the new
+ * user's list under the old user's name.
+ */
+export async function listConversationsOrLastSeen(
+  userId: string | null,
+  {
+    list = () => api.listConversations(),
+    lastUserId = () => getRememberedUser()?.id ?? null,
+    storage,
+    now = Date.now()
+  }: {
+    list?: () => Promise<ConversationSummary[]>;
+    /** This browser's last signed-in user (`rememberUser`). */
+    lastUserId?: () => string | null;
+    storage?: Storage;
+    now?: number;
+  } = {}
+): Promise<ConversationListResult> {
+  try {
+    const conversations = await list();
+    if (userId && lastUserId() === userId) rememberConversations(userId, conversations, { now, storage });
+    return { conversations, offline: false, savedAt: null };
+  } catch (error) {
+    const remembered =
+      userId && error instanceof ApiError && error.status === 0
+        ? getRememberedConversations(userId, { storage })
+        : null;
+    if (!remembered) throw error;
+    return { conversations: remembered.conversations, offline: true, savedAt: remembered.savedAt };
   }
 }

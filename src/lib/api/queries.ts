@@ -1,6 +1,12 @@
 import type { QueryClient } from '@tanstack/svelte-query';
-import { api, queryKeys, rememberUser } from './client';
-import type { User } from './types';
+import {
+  api,
+  listConversationsOrLastSeen,
+  queryKeys,
+  rememberUser,
+  type ConversationListResult
+} from './client';
+import type { ConversationSummary, User } from './types';
 
 /**
  * Shared query options, so every component asking for the same data hits the same cache entry.
@@ -9,12 +15,32 @@ import type { User } from './types';
 export const meQuery = () => ({
   queryKey: queryKeys.me,
   queryFn: () => api.getMe(),
-  staleTime: 60_000
+  staleTime: 60_000,
+  // Asked also when the browser says it is offline: `getMe` answers with the remembered user then (R90).
+  networkMode: 'always' as const
+});
+
+/**
+ * The signed-in user's conversations; offline, the list as last seen by that user (SPEC R90). The cache
+ * entry holds where the list came from; `conversationsQuery` selects the list itself, and
+ * `conversationsSourceQuery` (same entry) whether it is the remembered one.
+ */
+const conversationsBase = () => ({
+  queryKey: queryKeys.conversations,
+  queryFn: ({ client }: { client: QueryClient }) =>
+    listConversationsOrLastSeen(client.getQueryData<User | null>(queryKeys.me)?.id ?? null),
+  // Tried also when the browser says it is offline, so the remembered list shows instead of a pause.
+  networkMode: 'always' as const
 });
 
 export const conversationsQuery = () => ({
-  queryKey: queryKeys.conversations,
-  queryFn: () => api.listConversations()
+  ...conversationsBase(),
+  select: (result: ConversationListResult): ConversationSummary[] => result.conversations
+});
+
+export const conversationsSourceQuery = () => ({
+  ...conversationsBase(),
+  select: (result: ConversationListResult) => ({ offline: result.offline, savedAt: result.savedAt })
 });
 
 export const conversationQuery = (id: string) => ({

@@ -7,8 +7,7 @@ import {
   type BreakoutView,
   type Member
 } from '../domain/breakout';
-import { getDocName } from '../domain/docs';
-import { asConversationId, type RoomId, type UserId } from '../domain/ids';
+import type { RoomId, UserId } from '../domain/ids';
 import type { Checked } from '../domain/validation';
 import {
   addRoom,
@@ -23,7 +22,6 @@ import {
   setMode,
   setSeatCap
 } from '../sync/control';
-import { openDoc, type DocConnection } from '../sync/openDoc';
 import { createSetupPresence } from '../sync/presence';
 import type { MetaMember } from '../sync/schema';
 import { createSetupUndo, type SetupUndo } from '../sync/undo';
@@ -151,27 +149,6 @@ export class BreakoutSetupState {
 
   dismissNotice(): void {
     this.notice = null;
-  }
-
-  /** Opens the conversation's control document (IndexedDB first, then the server) and reads it. */
-  static async open({
-    conversationId,
-    userId,
-    getMembers
-  }: {
-    conversationId: string;
-    userId: string;
-    getMembers: () => MetaMember[];
-  }): Promise<{ state: BreakoutSetupState; connection: DocConnection }> {
-    const docName = getDocName({ conversationId: asConversationId(conversationId), kind: 'control' });
-    const connection = await openDoc({ docName, userId });
-    const state = new BreakoutSetupState({
-      doc: connection.doc,
-      userId,
-      getMembers,
-      awareness: connection.awareness
-    });
-    return { state, connection };
   }
 
   #report<T>(result: Checked<T>): Checked<T> {

@@ -1,5 +1,5 @@
 import type * as Y from 'yjs';
-import { api, getErrorMessage } from '../api/client';
+import { api, ApiError, getErrorMessage } from '../api/client';
 import { serverNow } from '../api/serverClock';
 import type { RoomId, UserId } from '../domain/ids';
 import { asUserId } from '../domain/ids';
@@ -468,14 +468,27 @@ export class SessionState {
 
   // Participants: intents the server checks and writes (R77).
 
-  async #intent(send: () => Promise<void>): Promise<boolean> {
+  /**
+   * Sends one intent now, or refuses it at once (R92): these only make sense live, so offline nothing is
+   * queued or sent later, and the sentence says so. `action` names it for that sentence ("Choosing a room").
+   */
+  async #intent(action: string, send: () => Promise<void>): Promise<boolean> {
+    const later = `${action} needs a connection to the server; try again when you are back online.`;
+    if (this.#offline || (typeof navigator !== 'undefined' && navigator.onLine === false)) {
+      this.error = `You are offline. ${later}`;
+      return false;
+    }
     this.busy = true;
     this.error = null;
     try {
       await send();
       return true;
     } catch (error) {
-      this.error = getErrorMessage(error);
+      // Unreachable (status 0): the same answer as offline, never a retry behind the user's back.
+      this.error =
+        error instanceof ApiError && error.status === 0
+          ? `Cannot reach the server. ${later}`
+          : getErrorMessage(error);
       return false;
     } finally {
       this.busy = false;
@@ -485,7 +498,7 @@ export class SessionState {
   async choose(roomId: RoomId): Promise<boolean> {
     const previous = this.#chose;
     this.#chose = roomId;
-    const ok = await this.#intent(() => api.chooseRoom(this.#conversationId, roomId));
+    const ok = await this.#intent('Choosing a room', () => api.chooseRoom(this.#conversationId, roomId));
     if (ok) {
       this.#markJoined();
       this.notice = null;
@@ -494,22 +507,24 @@ export class SessionState {
   }
 
   requestHelp(): Promise<boolean> {
-    return this.#intent(() => api.requestHelp(this.#conversationId));
+    return this.#intent('Asking for help', () => api.requestHelp(this.#conversationId));
   }
 
   withdrawHelp(): Promise<boolean> {
-    return this.#intent(() => api.withdrawHelp(this.#conversationId));
+    return this.#intent('Withdrawing a help request', () => api.withdrawHelp(this.#conversationId));
   }
 
   async returnToMain(): Promise<boolean> {
-    const ok = await this.#intent(() => api.returnToMain(this.#conversationId));
+    const ok = await this.#intent('Going back to the main room', () =>
+      api.returnToMain(this.#conversationId)
+    );
     // "You are in <room>" is no longer true.
     if (ok) this.notice = null;
     return ok;
   }
 
   async rejoin(): Promise<boolean> {
-    const ok = await this.#intent(() => api.rejoinRoom(this.#conversationId));
+    const ok = await this.#intent('Returning to your room', () => api.rejoinRoom(this.#conversationId));
     if (ok) {
       this.#markJoined();
       this.notice = null;

@@ -8,6 +8,12 @@ describe('openDoc helpers', () => {
     expect(describeClose(4499)).toContain('4499');
   });
 
+  it('R94: a refused control document speaks of the breakout rooms', () => {
+    expect(describeClose(4403, 'conversation/abcdefgh1234/control')).toBe(
+      'Your changes to the breakout rooms were refused: you can only read them now.'
+    );
+  });
+
   it('R76, R81: a breakout room chat closing says the room was left or removed', () => {
     const room = 'conversation/abcdefgh1234/chat/room0000001';
     expect(describeClose(4401, room)).toBe('You are no longer in this room.');

@@ -4,6 +4,7 @@ import { IndexeddbPersistence } from 'y-indexeddb';
 import { WebsocketProvider } from 'y-websocket';
 import { MAIN_ROOM, parseDocName } from '../domain/docs';
 import { decideDocAccess } from '../domain/policy';
+import { openTabChannel } from './tabs';
 
 export type ProviderStatus = 'connecting' | 'connected' | 'disconnected';
 
@@ -27,6 +28,11 @@ export interface DocConnection {
   readonly closed: FinalClose | null;
   /** Called after any change of `status`, `synced` or `closed`; returns the unsubscribe function. */
   subscribe(listener: () => void): () => void;
+  /**
+   * Asks this user's other tabs for what this one lacks (SPEC R93): call it once `mayWrite` may have
+   * turned true (the member list loaded, a promotion), since state is only exchanged by writers.
+   */
+  resyncTabs(): void;
   destroy(): Promise<void>;
 }
 
@@ -42,7 +48,9 @@ export function describeClose(code: number, docName = ''): string {
     case 4401:
       return 'You are no longer a member of this conversation.';
     case 4403:
-      return 'Your changes to this document were refused: you can only read it.';
+      return ref?.kind === 'control'
+        ? 'Your changes to the breakout rooms were refused: you can only read them now.'
+        : 'Your changes to this document were refused: you can only read it.';
     case 4400:
       return 'The server could not read what this page sent. Reload the page to reconnect.';
     case 4404:
@@ -82,8 +90,20 @@ export interface OpenDocOptions {
   userId: string;
   /** Defaults to `/ws` on this page's host. */
   url?: string;
-  /** Skip the IndexedDB copy (Node tests without IndexedDB). */
+  /** Skip the IndexedDB copy (Node tests without IndexedDB, a look at the server's copy). */
   persist?: boolean;
+  /**
+   * Whether this user may write the document now (a moderator, on the control document). Only then are
+   * local changes shared with the user's other tabs (SPEC R93); asked again for every change. Documents
+   * only the server writes never share local changes, whatever this says.
+   */
+  mayWrite?: () => boolean;
+  /**
+   * A copy that is only looked at (SPEC R94: the server's state beside a refused one): no presence, no
+   * tab channel, and nothing is ever written to it, so its sync answers carry nothing and a read-only
+   * connection accepts them.
+   */
+  readOnly?: boolean;
   WebSocketPolyfill?: typeof WebSocket;
 }
 
@@ -97,6 +117,8 @@ export async function openDoc({
   userId,
   url,
   persist = true,
+  mayWrite,
+  readOnly = false,
   WebSocketPolyfill
 }: OpenDocOptions): Promise<DocConnection> {
   const doc = new Y.Doc();
@@ -107,11 +129,26 @@ export async function openDoc({
   }
 
   const provider = new WebsocketProvider(url ?? getSyncUrl(), docName, doc, {
-    // Tabs sync through the server only; a cross-tab channel could hand this tab state that its next
-    // sync answer would push to a server that accepts no writes to read-only documents (R12).
+    // y-websocket's own cross-tab channel would relay everything, also to tabs that may only read: a
+    // tab's next sync answer would then push that to a server that accepts no writes from them (R12).
+    // Tabs share through `tabs.ts` instead, which relays local changes only between writers (R93).
     disableBc: true,
+    connect: false,
     ...(WebSocketPolyfill ? { WebSocketPolyfill } : {})
   });
+  // A look at the server's copy shows no presence (read-only presence is dropped anyway, R95).
+  if (readOnly) provider.awareness.setLocalState(null);
+  const serverOnly = isWrittenByServerOnly(docName);
+  let tabs = readOnly
+    ? null
+    : openTabChannel({
+        doc,
+        userId,
+        docName,
+        isFromServer: (origin) => origin === provider,
+        sharing: () => (!serverOnly && mayWrite?.() ? 'all' : 'server')
+      });
+  provider.connect();
 
   let status: ProviderStatus = provider.wsconnected ? 'connected' : 'connecting';
   let synced = false;
@@ -131,7 +168,7 @@ export async function openDoc({
     notify();
   });
   provider.on('closed', ({ code, reason }) => {
-    if (code === 4403 && local && isWrittenByServerOnly(docName) && mayResetOnce(docName)) {
+    if (code === 4403 && local && serverOnly && mayResetOnce(docName)) {
       // Nobody but the server writes this document, so a refused sync answer means this copy holds
       // updates the server no longer has (lost before they were stored, or a restored backup). The
       // server's state is the truth: drop the local copy and start again from it.
@@ -143,6 +180,14 @@ export async function openDoc({
       notify();
       void local.clearData().then(() => location.reload());
       return;
+    }
+    if (code === 4403 && !serverOnly) {
+      // Refused changes (SPEC R94: a moderator demoted while offline). This copy holds what the server
+      // would not apply: it must spread no further, neither into the IndexedDB copy (the one stored there
+      // is kept until the caller replaces it with the server's) nor to other tabs.
+      tabs?.close();
+      tabs = null;
+      void local?.destroy();
     }
     closed = { code, reason, message: describeClose(code, docName) };
     status = 'disconnected';
@@ -179,6 +224,9 @@ export async function openDoc({
       listeners.add(listener);
       return () => listeners.delete(listener);
     },
+    resyncTabs() {
+      tabs?.resync();
+    },
     async destroy() {
       if (destroyed) return;
       destroyed = true;
@@ -187,6 +235,7 @@ export async function openDoc({
         window.removeEventListener('offline', onOffline);
         window.removeEventListener('online', onOnline);
       }
+      tabs?.close();
       provider.destroy();
       if (local) await local.destroy();
       doc.destroy();
