@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { createAuth } from './auth/index';
 import { createBreakout } from './breakout/index';
+import { createHistory, type History } from './history/index';
 import { createOriginCheck } from './http/origin';
 import { createRouter } from './http/router';
 import { createRoutes } from './http/routes';
@@ -49,6 +50,8 @@ export interface RunningServer {
   port: number;
   persistence: Persistence;
   sync: SyncServer;
+  /** The setup history's recorder (SPEC R97); `flush()` lets tests wait for the entries. */
+  history: History;
   /** Stops accepting, flushes pending document writes, closes every connection, then the database. */
   close(): Promise<void>;
 }
@@ -86,6 +89,8 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     idleUnloadMs: options.sync?.idleUnloadMs,
     compactAfterRows: options.sync?.compactAfterRows
   });
+  // Before any connection: it must see every control document from its first change (SPEC R97).
+  const history = createHistory({ sync, persistence, now });
   const breakout = createBreakout({ persistence, sync, now });
   const api = createRouter({
     routes: createRoutes({
@@ -157,10 +162,12 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     port,
     persistence,
     sync,
+    history,
     close() {
       closing ??= (async () => {
         clearInterval(purgeTimer);
         const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+        // Writes the setup history's last entries too, once no client change can come any more.
         await sync.close();
         server.closeAllConnections();
         await stopped;

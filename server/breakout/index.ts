@@ -69,7 +69,11 @@ export interface Breakout {
    * touched. Returns the rooms the setup had. Runs in the conversation's queue, after a broadcast under
    * way (R79).
    */
-  deleteRooms(options: { conversationId: ConversationId }): Promise<RoomId[]>;
+  deleteRooms(options: {
+    conversationId: ConversationId;
+    /** The moderator who asked, named in the setup history (R97); the server's own doing without. */
+    actor?: { userId: UserId; displayName: string };
+  }): Promise<RoomId[]>;
   /**
    * Where a member is now (R75), from the control document and the server's clock: their role, the
    * room they are assigned to (tidy view), the room they are in (`null` = main room), whether `room`
@@ -186,31 +190,39 @@ export function createBreakout({ persistence, sync, now }: BreakoutDeps): Breako
 
   async function place(conversationId: ConversationId, userId: UserId): Promise<RoomId | null> {
     // Read after the membership exists and after earlier placements: everyone already seated counts.
-    const members: Member[] = (await persistence.listMembers(conversationId)).map((m) => ({
+    const stored = await persistence.listMembers(conversationId);
+    const members: Member[] = stored.map((m) => ({
       userId: asUserId(m.userId),
       isModerator: isModerator(m.role)
     }));
     const joiner = members.find((m) => m.userId === userId);
     if (!joiner || joiner.isModerator) return null;
     const participants = new Set(members.filter((m) => !m.isModerator).map((m) => m.userId));
+    const displayName = stored.find((m) => m.userId === userId)?.displayName ?? '';
     let placed: RoomId | null = null;
-    await sync.writeAsServer(controlDocName(conversationId), (doc) => {
-      const state = readBreakoutState(doc);
-      if (state.mode !== 'automatic' || state.rooms.length === 0) return;
-      const view = tidyBreakout({ state, members });
-      if (view.roomOf.has(userId)) return;
-      const roomId = pickRoomForLateJoiner(view);
-      if (roomId === null) return;
-      const result = assignParticipants(doc, {
-        userIds: [userId],
-        roomId,
-        participants,
-        now: now(),
-        actor: SERVER_ACTOR
-      });
-      if (!result.ok) throw new Error(result.error);
-      placed = roomId;
-    });
+    // The history records the placement as the server's, for the joiner (R47, R97).
+    const forJoiner = { actor: { userId, displayName }, reason: 'late-joiner' as const };
+    await sync.writeAsServer(
+      controlDocName(conversationId),
+      (doc) => {
+        const state = readBreakoutState(doc);
+        if (state.mode !== 'automatic' || state.rooms.length === 0) return;
+        const view = tidyBreakout({ state, members });
+        if (view.roomOf.has(userId)) return;
+        const roomId = pickRoomForLateJoiner(view);
+        if (roomId === null) return;
+        const result = assignParticipants(doc, {
+          userIds: [userId],
+          roomId,
+          participants,
+          now: now(),
+          actor: SERVER_ACTOR
+        });
+        if (!result.ok) throw new Error(result.error);
+        placed = roomId;
+      },
+      forJoiner
+    );
     return placed;
   }
 
@@ -251,16 +263,26 @@ export function createBreakout({ persistence, sync, now }: BreakoutDeps): Breako
         userId: asUserId(m.userId),
         isModerator: isModerator(m.role)
       }));
-      const role = stored.find((m) => m.userId === userId)?.role ?? null;
+      const self = stored.find((m) => m.userId === userId);
+      const role = self?.role ?? null;
       let result: IntentResult<T> = refuse(403, 'You are not a member of this conversation.');
       if (role === null) return result;
-      await sync.writeAsServer(controlDocName(conversationId), (doc) => {
-        const view = tidyBreakout({ state: readBreakoutState(doc), members });
-        const session = readSession(doc);
-        const phase = getSessionPhase({ session, now: now() });
-        const location = getLocation({ phase, roomOf: view.roomOf, returned: readReturned(doc), userId });
-        result = decide({ doc, members, role, view, session, phase, location });
-      });
+      // The history records what the intent changed as the participant's own doing (R77, R97).
+      const forParticipant = {
+        actor: { userId, displayName: self?.displayName ?? '' },
+        reason: 'intent' as const
+      };
+      await sync.writeAsServer(
+        controlDocName(conversationId),
+        (doc) => {
+          const view = tidyBreakout({ state: readBreakoutState(doc), members });
+          const session = readSession(doc);
+          const phase = getSessionPhase({ session, now: now() });
+          const location = getLocation({ phase, roomOf: view.roomOf, returned: readReturned(doc), userId });
+          result = decide({ doc, members, role, view, session, phase, location });
+        },
+        forParticipant
+      );
       return result;
     });
   }
@@ -461,13 +483,17 @@ export function createBreakout({ persistence, sync, now }: BreakoutDeps): Breako
       return serialize(conversationId, () => place(conversationId, userId));
     },
 
-    deleteRooms({ conversationId }) {
+    deleteRooms({ conversationId, actor }) {
       return serialize(conversationId, async () => {
         let roomIds: RoomId[] = [];
-        await sync.writeAsServer(controlDocName(conversationId), (doc) => {
-          roomIds = readBreakoutState(doc).rooms.map((room) => room.id);
-          clearSetup(doc, { actor: SERVER_ACTOR });
-        });
+        await sync.writeAsServer(
+          controlDocName(conversationId),
+          (doc) => {
+            roomIds = readBreakoutState(doc).rooms.map((room) => room.id);
+            clearSetup(doc, { actor: SERVER_ACTOR });
+          },
+          actor ? { actor } : undefined
+        );
         // Rooms removed earlier left their chats behind; those go too.
         const stored = await listStoredRoomChats(conversationId);
         const docNames = new Set<string>();

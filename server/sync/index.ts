@@ -10,6 +10,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, WebSocket, type RawData } from 'ws';
 import type * as Y from 'yjs';
+import type { HistorySource } from '../../src/lib/domain/history';
 import { tidyBreakout } from '../../src/lib/domain/breakout';
 import { getDocName, parseDocName } from '../../src/lib/domain/docs';
 import { asUserId, type ConversationId, type RoomId, type UserId } from '../../src/lib/domain/ids';
@@ -21,10 +22,25 @@ import { DocManager } from './docManager';
 import { handleFrame } from './messages';
 import { encodeSyncStep1 } from './protocol';
 import type { SharedDoc } from './sharedDoc';
-import { CLOSE, SyncClosedError, type SyncServer, type SyncServerOptions } from './types';
+import {
+  CLOSE,
+  SyncClosedError,
+  TRANSACTION_META,
+  type ControlDocObserver,
+  type ServerWriteOptions,
+  type SyncServer,
+  type SyncServerOptions
+} from './types';
 import { admitUpgrade, rejectUpgrade, type Admission, type RoomChatInfo } from './upgrade';
 
-export type { SyncServer, SyncServerOptions, Identity } from './types';
+export type {
+  ControlDocObserver,
+  ControlDocWatch,
+  Identity,
+  ServerWriteOptions,
+  SyncServer,
+  SyncServerOptions
+} from './types';
 export { CLOSE, SyncClosedError } from './types';
 export { createMetaWriter, type MetaWriter } from './metaWriter';
 
@@ -59,10 +75,14 @@ export function createSyncServer(options: SyncServerOptions): SyncServer {
   const watched = new WeakSet<SharedDoc>();
   /** Per conversation: a revision of room-chat access is running, and whether another is due after it. */
   const revisions = new Map<ConversationId, { again: boolean }>();
+  /** Who else watches control documents (the setup history, SPEC R97). */
+  const controlObservers = new Set<ControlDocObserver>();
+  /** What runs at shutdown before the documents go (`onShutDown`). */
+  const shutdownTasks: Array<(write: SyncServer['writeAsServer']) => Promise<void>> = [];
 
   /**
    * `docs.open`, plus: a control document's changes (a move, a removed room) re-decide who may read
-   * the room chats of its conversation.
+   * the room chats of its conversation, and once it is loaded its observers see every change.
    */
   function openDoc(name: string): SharedDoc {
     const shared = docs.open(name);
@@ -71,9 +91,48 @@ export function createSyncServer(options: SyncServerOptions): SyncServer {
       const ref = parseDocName(name);
       if (ref?.kind === 'control') {
         shared.doc.on('update', () => scheduleRoomChatRevision(ref.conversationId));
+        // Registered at the first open, so this runs before any frame or server write waiting for the
+        // load: the observers miss no change, and never see the stored state being loaded.
+        shared.whenLoaded.then(
+          () => observeControlDoc(shared, ref.conversationId),
+          () => {} // reported by the document manager
+        );
       }
     }
     return shared;
+  }
+
+  function observeControlDoc(shared: SharedDoc, conversationId: ConversationId): void {
+    if (shared.isDestroyed) return;
+    for (const observer of controlObservers) {
+      try {
+        const stop = observer({ conversationId, doc: shared.doc, sourceOf });
+        if (stop) shared.doc.once('destroy', stop);
+      } catch (error) {
+        onError(error, `observing ${shared.name}`);
+      }
+    }
+  }
+
+  /**
+   * Who made a transaction's change (SPEC R97): the connection's signed-in identity or the server
+   * write's options, never what a client says about itself.
+   */
+  function sourceOf(transaction: Y.Transaction): HistorySource | null {
+    const origin: unknown = transaction.origin;
+    if (origin instanceof Connection) {
+      return {
+        kind: 'member',
+        userId: origin.identity.userId,
+        displayName: origin.identity.displayName,
+        merged: transaction.meta.get(TRANSACTION_META.syncAnswer) === true
+      };
+    }
+    if (origin === 'server') {
+      const options = transaction.meta.get(TRANSACTION_META.serverWrite) as ServerWriteOptions | undefined;
+      return { kind: 'server', actor: options?.actor ?? null, reason: options?.reason ?? null };
+    }
+    return null;
   }
 
   /** The room each participant is in as every replica shows it (tidy view of the control document). */
@@ -305,7 +364,16 @@ export function createSyncServer(options: SyncServerOptions): SyncServer {
       assignedRoom: conn.ref.room
     });
     if (access === 'none') {
-      conn.close(CLOSE.accessRevoked, 'You are no longer a member of this conversation.');
+      // A member who may no longer read this document (the setup history after a demotion, R97) is
+      // told so; someone removed from the conversation hears that.
+      conn.close(
+        CLOSE.accessRevoked,
+        role === null
+          ? 'You are no longer a member of this conversation.'
+          : conn.ref.kind === 'history'
+            ? 'Only moderators can read the setup history; you are no longer a moderator.'
+            : 'You may no longer read this document.'
+      );
     } else {
       conn.access = access;
       if (isRoomChat(conn.ref) && !isModerator(role)) scheduleRoomChatRevision(conn.ref.conversationId);
@@ -335,8 +403,22 @@ export function createSyncServer(options: SyncServerOptions): SyncServer {
     }
   }
 
-  async function writeAsServer(docName: string, change: (doc: Y.Doc) => void): Promise<void> {
-    if (closing) throw new SyncClosedError();
+  function writeAsServer(
+    docName: string,
+    change: (doc: Y.Doc) => void,
+    options?: ServerWriteOptions
+  ): Promise<void> {
+    return write(docName, change, options, false);
+  }
+
+  /** `writeAsServer`; with `duringShutDown`, also while the shutdown tasks run (before unloading). */
+  async function write(
+    docName: string,
+    change: (doc: Y.Doc) => void,
+    options: ServerWriteOptions | undefined,
+    duringShutDown: boolean
+  ): Promise<void> {
+    if (closing && !duringShutDown) throw new SyncClosedError();
     if (!parseDocName(docName)) throw new Error(`“${docName}” is not a Parley document name.`);
     const shared = openDoc(docName);
     // Pinned so that an idle unload cannot destroy the document between its load and the change, and
@@ -346,8 +428,12 @@ export function createSyncServer(options: SyncServerOptions): SyncServer {
       await shared.whenLoaded;
       // Shutdown began during the load: the document is about to go (or gone), so a change now would
       // be acknowledged and then lost.
-      if (closing || shared.isDestroyed) throw new SyncClosedError();
-      shared.doc.transact(() => change(shared.doc), 'server');
+      if ((closing && !duringShutDown) || shared.isDestroyed) throw new SyncClosedError();
+      shared.doc.transact((transaction) => {
+        // Whom the write was for, for the setup history (SPEC R97).
+        if (options) transaction.meta.set(TRANSACTION_META.serverWrite, options);
+        change(shared.doc);
+      }, 'server');
       // Whoever is told "done" (a REST client) must find the change after a crash (SPEC R17).
       await shared.log.persist();
     } finally {
@@ -383,6 +469,16 @@ export function createSyncServer(options: SyncServerOptions): SyncServer {
     clearInterval(keepalive);
     const open = [...connections];
     for (const conn of open) conn.close(CLOSE.goingAway, 'The server is restarting.');
+    // No client change comes in any more: recorders store what they hold while documents still open.
+    const writeNow: SyncServer['writeAsServer'] = (docName, change, options) =>
+      write(docName, change, options, true);
+    for (const task of shutdownTasks) {
+      try {
+        await task(writeNow);
+      } catch (error) {
+        onError(error, 'a shutdown task');
+      }
+    }
     await docs.unloadAll();
     await waitForClosed(open, CLOSE_GRACE_MS);
     await new Promise<void>((resolve) => wss.close(() => resolve()));
@@ -396,6 +492,13 @@ export function createSyncServer(options: SyncServerOptions): SyncServer {
     getRoomChat,
     deleteDocument,
     reviseAccess,
+    observeControlDocs(observer) {
+      controlObservers.add(observer);
+      return () => controlObservers.delete(observer);
+    },
+    onShutDown(task) {
+      shutdownTasks.push(task);
+    },
     stats: () => ({ loadedDocs: docs.size, connections: connections.size }),
     close() {
       closing ??= shutDown();

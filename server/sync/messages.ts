@@ -17,7 +17,7 @@ import {
 } from './protocol';
 import { makePresenceUser } from '../../src/lib/domain/presence';
 import { assertWellFormedUpdate, isKnownUpdate } from './updates';
-import { CLOSE } from './types';
+import { CLOSE, TRANSACTION_META } from './types';
 
 /** Awareness client ids one connection may own; the stock client uses one (SPEC R19). */
 export const MAX_AWARENESS_IDS = 4;
@@ -34,7 +34,7 @@ export function handleFrame(shared: SharedDoc, conn: Connection, frame: Uint8Arr
         return;
       case 'syncStep2':
       case 'update':
-        receiveUpdate(shared, conn, message.update);
+        receiveUpdate(shared, conn, message.update, message.type === 'syncStep2');
         return;
       case 'awareness': {
         // Presence is not document content: every member may show theirs, and only theirs (R19)…
@@ -66,10 +66,24 @@ export function handleFrame(shared: SharedDoc, conn: Connection, frame: Uint8Arr
   }
 }
 
-function receiveUpdate(shared: SharedDoc, conn: Connection, update: Uint8Array): void {
+/** Connections whose answer to the server's first sync step has arrived. */
+const answered = new WeakSet<Connection>();
+
+function receiveUpdate(shared: SharedDoc, conn: Connection, update: Uint8Array, isSyncAnswer: boolean): void {
+  // The server sends its step 1 once, on connecting: the client's answer carries what it changed while
+  // it was away, which the setup history marks as merged from offline work (R97).
+  const isFirstAnswer = isSyncAnswer && !answered.has(conn);
+  if (isSyncAnswer) answered.add(conn);
   if (conn.access === 'write') {
     assertWellFormedUpdate(update);
-    Y.applyUpdate(shared.doc, update, conn);
+    if (isFirstAnswer) {
+      shared.doc.transact((transaction) => {
+        transaction.meta.set(TRANSACTION_META.syncAnswer, true);
+        Y.applyUpdate(shared.doc, update, conn);
+      }, conn);
+    } else {
+      Y.applyUpdate(shared.doc, update, conn);
+    }
     return;
   }
   if (isKnownUpdate(shared.getSnapshot(), update)) return;

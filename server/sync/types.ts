@@ -1,6 +1,7 @@
 import type * as Y from 'yjs';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
+import type { HistorySource, ServerWriteReason } from '../../src/lib/domain/history';
 import type { ConversationId, RoomId, UserId } from '../../src/lib/domain/ids';
 import type { Role } from '../../src/lib/domain/roles';
 import type { Identity } from '../auth/identity';
@@ -24,6 +25,38 @@ export const CLOSE = {
   goingAway: 1001
 } as const;
 
+/**
+ * Keys of `Y.Transaction.meta` on the server's documents, read when the setup history names who made a
+ * change (SPEC R97): a client's answer to the server's first sync step (changes made while it was
+ * away), and the options of a server write.
+ */
+export const TRANSACTION_META = {
+  syncAnswer: Symbol('sync answer'),
+  serverWrite: Symbol('server write')
+} as const;
+
+/** Whom a server write of the control document was for (SPEC R97): recorded in the setup history. */
+export interface ServerWriteOptions {
+  /** The person the write was for: the participant of an intent, the late joiner placed. */
+  actor?: { userId: string; displayName: string };
+  reason?: ServerWriteReason;
+}
+
+/** A loaded control document, as `observeControlDocs` observers see it. */
+export interface ControlDocWatch {
+  conversationId: ConversationId;
+  doc: Y.Doc;
+  /**
+   * Who made the change of `transaction`: a connection's signed-in identity (never what the client
+   * claims), with `merged` for its first sync answer, or the server with the options of its write.
+   * `null` for anything else (the stored state applied at load time is never observed).
+   */
+  sourceOf(transaction: Y.Transaction): HistorySource | null;
+}
+
+/** Called once per loaded control document; may return what to call when the document is unloaded. */
+export type ControlDocObserver = (watch: ControlDocWatch) => (() => void) | void;
+
 /** The server is shutting down; the change was not made (REST answers 503: try again shortly). */
 export class SyncClosedError extends Error {
   constructor() {
@@ -39,8 +72,21 @@ export interface SyncServer {
    * The server as trusted writer: loads the document if needed and runs `change` inside one
    * transaction with the origin `'server'`; the change is fanned out like any other and stored before
    * this resolves. Throws `SyncClosedError` when shutdown began, so nothing is acknowledged and lost.
+   * `options` says whom a write of the control document was for (the setup history, SPEC R97).
    */
-  writeAsServer(docName: string, change: (doc: Y.Doc) => void): Promise<void>;
+  writeAsServer(docName: string, change: (doc: Y.Doc) => void, options?: ServerWriteOptions): Promise<void>;
+  /**
+   * Calls `observer` for every control document once it is loaded, before any client's or the server's
+   * change is applied to it (the setup history, SPEC R97). Register before the server takes connections:
+   * documents loaded already are not reported. Returns the function that stops reporting new ones.
+   */
+  observeControlDocs(observer: ControlDocObserver): () => void;
+  /**
+   * Runs `task` when the server shuts down, once every connection is closed and before the documents
+   * are unloaded and stored for the last time. `write` works like `writeAsServer`, which refuses by
+   * then, so a recorder can store what it still holds (the setup history's last entries, SPEC R97).
+   */
+  onShutDown(task: (write: SyncServer['writeAsServer']) => Promise<void>): void;
   /**
    * Reads a document as the server holds it (loading it if needed) without changing it; `read` runs
    * synchronously on the loaded document, so what it sees is one consistent state.

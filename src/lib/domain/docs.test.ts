@@ -9,11 +9,13 @@ describe('document names', () => {
     for (const ref of [
       { conversationId: id, kind: 'control' as const },
       { conversationId: id, kind: 'meta' as const },
+      { conversationId: id, kind: 'history' as const },
       { conversationId: id, kind: 'chat' as const, room: 'main' }
     ]) {
       expect(parseDocName(getDocName(ref))).toEqual(ref);
     }
     expect(getDocName({ conversationId: id, kind: 'chat' })).toBe(`conversation/${id}/chat/main`);
+    expect(getDocName({ conversationId: id, kind: 'history' })).toBe(`conversation/${id}/history`);
   });
 
   it('R13: refuses names that are not exactly ours', () => {
@@ -23,6 +25,8 @@ describe('document names', () => {
       `conversation/${id}`,
       `conversation/${id}/other`,
       `conversation/${id}/control/extra`,
+      `conversation/${id}/history/extra`,
+      `conversation/${id}/histories`,
       `conversation/${id}/chat`,
       `conversation/${id}/chat/../x`,
       `conversation/short/control`,

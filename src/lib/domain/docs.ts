@@ -6,8 +6,10 @@ import { isValidId } from './ids';
  * - `control`: breakout setup and session state; moderators write.
  * - `meta`: title and member list with roles; only the server writes.
  * - `chat`: one per chat room (`main` for the main room); only the server writes (posting is an intent).
+ * - `history`: readable entries of every change to the setup and session (SPEC R97); only the server
+ *   writes, only moderators read.
  */
-export type DocKind = 'control' | 'meta' | 'chat';
+export type DocKind = 'control' | 'meta' | 'chat' | 'history';
 
 export interface DocRef {
   conversationId: ConversationId;
@@ -31,7 +33,7 @@ export function parseDocName(name: string): DocRef | null {
   const parts = name.split('/');
   if (parts[0] !== 'conversation' || !isValidId(parts[1])) return null;
   const conversationId = parts[1] as ConversationId;
-  if (parts.length === 3 && (parts[2] === 'control' || parts[2] === 'meta')) {
+  if (parts.length === 3 && (parts[2] === 'control' || parts[2] === 'meta' || parts[2] === 'history')) {
     return { conversationId, kind: parts[2] };
   }
   if (parts.length === 4 && parts[2] === 'chat' && ROOM_PATTERN.test(parts[3])) {

@@ -26,6 +26,18 @@ describe('decideDocAccess', () => {
     expect(decideDocAccess({ role, kind })).toBe(expected);
   });
 
+  // R97: the setup history is the moderators' to read and the server's alone to write.
+  const historyTable: Array<[Role | null, ReturnType<typeof decideDocAccess>]> = [
+    ['owner', 'read'],
+    ['moderator', 'read'],
+    ['participant', 'none'],
+    ['guest', 'none'],
+    [null, 'none']
+  ];
+  it.each(historyTable)('R97: %s on history → %s', (role, expected) => {
+    expect(decideDocAccess({ role, kind: 'history' })).toBe(expected);
+  });
+
   // R81: a breakout room's chat, by role and by the room the member is assigned to (tidy view).
   const roomTable: Array<[Role | null, string | null, string, ReturnType<typeof decideDocAccess>]> = [
     ['owner', null, 'roomA', 'read'],

@@ -28,6 +28,9 @@ export function decideDocAccess({
     case 'meta':
       // Written by the server alone: what members do there arrives as checked intents.
       return 'read';
+    case 'history':
+      // Who changed the setup, and when (R97): for the moderators, written by the server alone.
+      return isModerator(role) ? 'read' : 'none';
     case 'chat':
       // A breakout room's chat is for its members and the moderators (R81), also after the session
       // ended (R73); the main chat is every member's. Both are written by the server alone.

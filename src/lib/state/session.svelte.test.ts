@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import * as Y from 'yjs';
 import { asRoomId, asUserId, type RoomId } from '../domain/ids';
 import {
@@ -337,6 +337,44 @@ describe('SessionState', () => {
     expect(noticeOf(bob)).toBe('Breakout sessions have ended.');
     expect(noticeOf(carol)).toBe('Breakout sessions have ended. You are back in the main room.');
     for (const s of [alice, bob, carol]) s.session.destroy();
+  });
+
+  it('R74: a hidden page with permission also gets a browser notification; a visible page or no permission gets none', () => {
+    const shown: { title: string; body?: string }[] = [];
+    class FakeNotification {
+      static permission: NotificationPermission = 'granted';
+      constructor(title: string, options?: NotificationOptions) {
+        shown.push({ title, body: options?.body });
+      }
+    }
+    const page = { hidden: true };
+    vi.stubGlobal('Notification', FakeNotification);
+    vi.stubGlobal('document', page);
+    try {
+      const { doc } = makeDoc();
+      const alice = openAs(doc, 'alice000');
+      const bob = openAs(doc, 'bob00000');
+      const carol = openAs(doc, 'carol000');
+      alice.session.start({ timerMinutes: null, moveAutomatically: false, allowReturn: false });
+      expect(noticeOf(bob)).toBe('Breakout sessions have started. Join Room 1 when you are ready.');
+      expect(shown).toEqual([
+        { title: 'Parley', body: 'Breakout sessions have started. Join Room 1 when you are ready.' }
+      ]);
+      // Carol's page is visible: the in-page notice is enough.
+      page.hidden = false;
+      expect(noticeOf(carol)).toBe('Breakout sessions have started. Join Room 2 when you are ready.');
+      expect(shown).toHaveLength(1);
+      // Hidden again but permission not given: still only the in-page notice.
+      page.hidden = true;
+      FakeNotification.permission = 'default';
+      alice.session.end(0);
+      for (const s of [bob, carol]) s.session.setNow(Date.now() + MINUTE);
+      expect(noticeOf(bob)).not.toBeNull();
+      expect(shown).toHaveLength(1);
+      for (const s of [alice, bob, carol]) s.session.destroy();
+    } finally {
+      vi.unstubAllGlobals();
+    }
   });
 
   it('R76: a removed room is announced to the people in it', () => {
