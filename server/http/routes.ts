@@ -457,11 +457,14 @@ export function createRoutes({
       method: 'DELETE',
       path: '/api/conversations/:id/breakout',
       async handle({ req, params }) {
-        const { conversation, membership } = await requireMember(req, params.id);
+        const { me, conversation, membership } = await requireMember(req, params.id);
         if (!isModerator(membership.role)) {
           throw new HttpError(403, 'Only owners and moderators can delete breakout rooms.');
         }
-        await breakout.deleteRooms({ conversationId: conversation.id });
+        await breakout.deleteRooms({
+          conversationId: conversation.id,
+          actor: { userId: me.userId, displayName: me.displayName }
+        });
         return { status: 204 };
       }
     },

@@ -93,7 +93,10 @@ export async function admitUpgrade(
     return {
       ok: false,
       status: 403,
-      sentence: 'This room’s chat is open to the people in that room and to the moderators.'
+      sentence:
+        ref.kind === 'history'
+          ? 'The setup history is open to the moderators of this conversation.'
+          : 'This room’s chat is open to the people in that room and to the moderators.'
     };
   }
   return { ok: true, identity, docName: getDocName(ref), ref, access };

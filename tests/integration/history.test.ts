@@ -17,7 +17,7 @@ import {
   startSession
 } from '../../src/lib/sync/control';
 import { readHistoryEntries } from '../../src/lib/sync/history';
-import { createInvite, joinAsAccount, setRole, signUp, waitFor } from '../helpers/api';
+import { api, createInvite, joinAsAccount, setRole, signUp, waitFor } from '../helpers/api';
 import { getBreakoutMembers, participantsOf, waitForSameState } from '../helpers/breakout';
 import { startTestServer, type TestServer } from '../helpers/server';
 import { sendIntent, waitForServerControl } from '../helpers/session';
@@ -279,8 +279,26 @@ describe('who may read the history', () => {
     for (const actor of [cast.carol, cast.dave, cast.bob]) {
       const answer = await tryUpgrade({ baseUrl: server.url, docName, cookie: actor.cookie });
       expect(answer.status).toBe(403);
+      expect(answer.body).toMatch(/setup history is open to the moderators/);
     }
     expect((await tryUpgrade({ baseUrl: server.url, docName, cookie: cast.alice.cookie })).status).toBe(101);
+  });
+
+  it('R97, R50: "Delete breakout rooms" is recorded as the moderator’s who asked', async () => {
+    const { cast, alice } = await twoModerators();
+    ok(createRooms(alice.doc, { count: 2, mode: 'manual' }));
+    await waitForServerControl(
+      server,
+      cast.conversationId,
+      (doc) => readBreakoutState(doc).rooms.length === 2
+    );
+    const answer = await api(server.url, `/api/conversations/${cast.conversationId}/breakout`, {
+      method: 'DELETE',
+      cookie: cast.bob.cookie
+    });
+    expect(answer.status).toBe(204);
+    const entries = await waitForEntries(cast, ['Bob deleted the breakout rooms']);
+    expect(byText(entries, 'Bob deleted the breakout rooms')).toMatchObject({ actorId: cast.bob.user.id });
   });
 
   it('R97, R12: nobody but the server writes it: a moderator’s change closes their connection with 4403', async () => {
