@@ -78,6 +78,21 @@ const sessionMap = (doc: Y.Doc) => doc.getMap<unknown>('session');
 const helpMap = (doc: Y.Doc) => doc.getMap<unknown>('help');
 const returnedMap = (doc: Y.Doc) => doc.getMap<unknown>('returned');
 
+/**
+ * The setup's and session's maps, for code of this layer that follows their events rather than reading
+ * them whole (the setup history, history.ts): one place knows their names.
+ */
+export function getControlMaps(
+  doc: Y.Doc
+): Record<'rooms' | 'assignments' | 'settings' | 'session', Y.Map<unknown>> {
+  return {
+    rooms: roomsMap(doc) as Y.Map<unknown>,
+    assignments: assignmentsMap(doc) as Y.Map<unknown>,
+    settings: settingsMap(doc),
+    session: sessionMap(doc)
+  };
+}
+
 const ROOM_ID_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-';
 
 /** 12 url-safe random characters: usable as a chat room key and in document names. */

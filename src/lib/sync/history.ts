@@ -1,6 +1,7 @@
 import * as Y from 'yjs';
 import { isAssignmentMode } from '../domain/breakout';
 import type { ControlChange, HistoryEntry, HistoryEntryKind } from '../domain/history';
+import { getControlMaps } from './control';
 
 /**
  * The setup history (SPEC R97), both ends of it:
@@ -60,10 +61,7 @@ export function watchControlChanges(
   listener: (captured: CapturedChanges, transaction: Y.Transaction) => void,
   onError: (error: unknown) => void = () => {}
 ): () => void {
-  const rooms = doc.getMap<unknown>('rooms');
-  const assignments = doc.getMap<unknown>('assignments');
-  const settings = doc.getMap<unknown>('settings');
-  const session = doc.getMap<unknown>('session');
+  const { rooms, assignments, settings, session } = getControlMaps(doc);
 
   /** Room id → its name as last seen: current rooms, then removed ones (oldest dropped first). */
   const known = new Map<string, string>();
