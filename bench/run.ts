@@ -7,7 +7,11 @@
  * - the time `distributeParticipants` takes to spread 10,000 participants over 100 rooms;
  * - breakout sessions (bench/session.ts): the time from a moderator's `startSession` until each of 1,000
  *   participant clients sees its own room, and from a broadcast until the last of 100 rooms' chats shows
- *   it, on Parley and the stock server (targets ≤ 500 ms, reported, not asserted).
+ *   it, on Parley and the stock server (targets ≤ 500 ms, reported, not asserted);
+ * - local-first (bench/localFirst.ts, bench/coldLoad.ts): merging two moderators' 1,000 offline setup
+ *   changes each into a setup of 1,000 participants and 100 rooms (≤ 100 ms; the replicas must converge),
+ *   the compacted control document's size after 20,000 setup changes (≤ 300 KB), and opening a
+ *   conversation from IndexedDB in Chromium with the server stopped (≤ 300 ms; needs `npm run build`).
  * Prints a table and writes bench/results.json as {"metrics": {...}}. BENCH_ROUNDS changes the number of
  * measured rounds per scenario (600); each scenario also stops after SCENARIO_BUDGET_MS, so a run stays
  * within a few minutes.
@@ -22,6 +26,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { measureAutoAssign, type AutoAssignResult } from './autoAssign';
+import { describeColdLoad, measureColdLoad, type ColdLoadResult } from './coldLoad';
 import {
   FanoutGroup,
   getPercentile,
@@ -30,6 +35,14 @@ import {
   type FanoutTarget,
   type ProbeSpec
 } from './fanout';
+import {
+  describeDocBytes,
+  describeOfflineMerge,
+  measureDocBytes,
+  measureOfflineMerge,
+  type DocBytesResult,
+  type OfflineMergeResult
+} from './localFirst';
 import { seedParley, type ParleySeed } from './parleySeed';
 import { startFloor, startParley, startStock, type ServerProcess } from './servers';
 import { BROADCAST_ROOMS, measureSessions, SESSION_CLIENTS, type SessionRow } from './session';
@@ -252,6 +265,9 @@ async function main(): Promise<number> {
   let locateMs: { sessionChangeMs: number; setupChangeMs: number };
   // Pure CPU and in this process only: measured first, before any server or client competes for the cores.
   const autoAssign = measureAutoAssign();
+  const offlineMerge = measureOfflineMerge();
+  const docBytes = measureDocBytes();
+  for (const problem of offlineMerge.problems) failures.push(`offline merge: ${problem}`);
   try {
     if (READER_PROCESSES > 1) {
       for (let k = 0; k < READER_PROCESSES; k++) shards.push(await ReaderShard.start());
@@ -317,12 +333,23 @@ async function main(): Promise<number> {
     locateMs = sessions.locateMs;
   } finally {
     await Promise.allSettled([...servers.values(), ...shards].map((s) => s.stop()));
+  }
+  // Chromium and a server of its own, once every other server and client is gone.
+  let coldLoad: ColdLoadResult | null;
+  try {
+    coldLoad = await measureColdLoad({ failures });
+  } finally {
     clearTimeout(watchdog);
   }
 
-  const metrics = { ...getMetrics(rows, autoAssign), ...getSessionMetrics(sessionRows) };
+  const metrics = {
+    ...getMetrics(rows, autoAssign),
+    ...getSessionMetrics(sessionRows),
+    ...getLocalFirstMetrics({ offlineMerge, docBytes, coldLoad })
+  };
   printTable(rows, metrics, autoAssign);
   printSessionTable(sessionRows, metrics, locateMs);
+  printLocalFirstTable({ offlineMerge, docBytes, coldLoad }, metrics);
   console.log('');
   for (const [key, value] of Object.entries(metrics)) console.log(`${key.padEnd(36)} ${value}`);
   writeFileSync(join(import.meta.dirname, 'results.json'), `${JSON.stringify({ metrics }, null, 2)}\n`);
@@ -486,6 +513,63 @@ function printSessionTable(
   };
   console.log(verdict(`session_start_p99_ms_n${SESSION_CLIENTS}`));
   console.log(verdict(`broadcast_all_rooms_ms_r${BROADCAST_ROOMS}`));
+}
+
+interface LocalFirstResults {
+  offlineMerge: OfflineMergeResult;
+  docBytes: DocBytesResult;
+  coldLoad: ColdLoadResult | null;
+}
+
+/** Metric, unit and target of the local-first measurements (issue: ≤ 100 ms, ≤ 300 KB, ≤ 300 ms). */
+const LOCAL_FIRST_TARGETS = [
+  { key: 'offline_merge_ms_1000', unit: 'ms', target: 100 },
+  { key: 'doc_bytes_20000_changes', unit: 'bytes', target: 300 * 1024 },
+  { key: 'cold_load_ms', unit: 'ms', target: 300 }
+] as const;
+
+function getLocalFirstMetrics({
+  offlineMerge,
+  docBytes,
+  coldLoad
+}: LocalFirstResults): Record<string, number> {
+  const metrics: Record<string, number> = {
+    offline_merge_ms_1000: round2(offlineMerge.medianMs),
+    doc_bytes_20000_changes: docBytes.bytes
+  };
+  if (coldLoad) metrics.cold_load_ms = round2(coldLoad.medianMs);
+  return metrics;
+}
+
+function printLocalFirstTable(results: LocalFirstResults, metrics: Record<string, number>): void {
+  const show = (value: number, unit: 'ms' | 'bytes') =>
+    unit === 'ms' ? `${value.toFixed(2)} ms` : `${(value / 1024).toFixed(1)} KB`;
+  const header = ['metric', 'value', 'target', 'verdict'];
+  const lines = LOCAL_FIRST_TARGETS.map(({ key, unit, target }) => {
+    const value = metrics[key];
+    if (value === undefined) return [key, 'not measured', `≤ ${show(target, unit)}`, ''];
+    return [key, show(value, unit), `≤ ${show(target, unit)}`, value <= target ? 'within' : 'OVER'];
+  });
+  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
+  const format = (cells: string[]) =>
+    cells.map((c, i) => (i === 0 || i === 3 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  console.log('\nLocal-first\n');
+  console.log(format(header));
+  console.log(widths.map((w) => '-'.repeat(w)).join('  '));
+  lines.forEach((l) => console.log(format(l)));
+  console.log('');
+  for (const line of describeOfflineMerge(results.offlineMerge)) console.log(line);
+  for (const line of describeDocBytes(results.docBytes)) console.log(line);
+  if (results.coldLoad) for (const line of describeColdLoad(results.coldLoad)) console.log(line);
+  for (const { key, unit, target } of LOCAL_FIRST_TARGETS) {
+    const value = metrics[key];
+    if (value === undefined) console.log(`${key}: not measured`);
+    else {
+      console.log(
+        `${key} = ${show(value, unit)}: ${value <= target ? 'within' : 'OVER'} the ${show(target, unit)} target`
+      );
+    }
+  }
 }
 
 main().then(
