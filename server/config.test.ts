@@ -8,7 +8,8 @@ describe('configuration from the environment', () => {
       host: '0.0.0.0',
       dataDir: './data',
       allowedOrigins: [],
-      publicUrl: undefined
+      publicUrl: undefined,
+      iceServers: []
     });
   });
 
@@ -26,8 +27,37 @@ describe('configuration from the environment', () => {
       host: '127.0.0.1',
       dataDir: '/var/lib/parley',
       allowedOrigins: ['https://a.example', 'http://localhost:5173'],
-      publicUrl: 'https://parley.example.org'
+      publicUrl: 'https://parley.example.org',
+      iceServers: []
     });
+  });
+
+  it('R113: reads PARLEY_ICE_SERVERS, a JSON array of STUN and TURN servers', () => {
+    const servers = [
+      { urls: 'stun:stun.example.org:3478' },
+      {
+        urls: ['turn:turn.example.org:3478?transport=udp', 'turns:turn.example.org:5349'],
+        username: 'parley',
+        credential: 's3cret'
+      }
+    ];
+    expect(readConfig({ PARLEY_ICE_SERVERS: JSON.stringify(servers) }).iceServers).toEqual(servers);
+    expect(readConfig({ PARLEY_ICE_SERVERS: '  ' }).iceServers).toEqual([]);
+    expect(readConfig({ PARLEY_ICE_SERVERS: '[]' }).iceServers).toEqual([]);
+  });
+
+  it('R113: refuses a PARLEY_ICE_SERVERS that is not such a list, with a sentence saying what is wrong', () => {
+    const read = (value: string) => () => readConfig({ PARLEY_ICE_SERVERS: value });
+    expect(read('stun:stun.example.org')).toThrow(/PARLEY_ICE_SERVERS must be a JSON array.*not valid JSON/);
+    expect(read('{"urls":"stun:a"}')).toThrow(/PARLEY_ICE_SERVERS.*not an array/);
+    expect(read('["stun:a"]')).toThrow(/entry 1 is not an object/);
+    expect(read('[{"url":"stun:a"}]')).toThrow(/entry 1 needs "urls"/);
+    expect(read('[{"urls":[]}]')).toThrow(/entry 1 needs "urls"/);
+    expect(read('[{"urls":"stun:a"},{"urls":"https://b"}]')).toThrow(/entry 2 has “https:\/\/b”/);
+    expect(read('[{"urls":"turn:b:3478"}]')).toThrow(/entry 1 is a TURN server.*username.*credential/);
+    expect(read('[{"urls":"turn:b","username":"u","credential":5}]')).toThrow(
+      /"credential" that is not text/
+    );
   });
 
   it('refuses a PORT that is not a port number, with a sentence naming it', () => {

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { createAuth } from './auth/index';
 import { createBreakout } from './breakout/index';
+import { createCallHub, SIGNAL_PATH_PREFIX, type CallHub } from './calls/index';
 import { createHistory, type History } from './history/index';
 import { createOriginCheck } from './http/origin';
 import { createRouter } from './http/router';
@@ -12,6 +13,7 @@ import { createSqlitePersistence } from './persistence/sqlite';
 import type { Persistence } from './persistence/types';
 import { createSyncServer } from './sync/index';
 import type { SyncServer } from './sync/types';
+import type { IceServer } from '../src/lib/domain/calls';
 
 /** The SvelteKit adapter-node handler, or any middleware of the same shape. */
 export type AppHandler = (req: IncomingMessage, res: ServerResponse, next: () => void) => void;
@@ -30,6 +32,11 @@ export interface StartServerOptions {
   /** Base of invite links; the request's own origin when unset. */
   publicUrl?: string;
   sync?: { idleUnloadMs?: number; compactAfterRows?: number };
+  /**
+   * Calls (SPEC R110–R119): the ICE servers handed to browsers (`PARLEY_ICE_SERVERS`; none by default),
+   * and for tests the longest wait between two looks at the session clock while calls run.
+   */
+  calls?: { iceServers?: IceServer[]; phaseCheckMs?: number; pingIntervalMs?: number };
   /** Clock for expiry decisions (sessions, invites) and timestamps; tests move it forward. */
   now?: () => number;
   /** Sign-in and sign-up attempts per minute, per client address and per username (SPEC R63). */
@@ -50,6 +57,8 @@ export interface RunningServer {
   port: number;
   persistence: Persistence;
   sync: SyncServer;
+  /** The call signaling hub (`/ws-signal/<conversationId>`, SPEC R111). */
+  calls: CallHub;
   /** The setup history's recorder (SPEC R97); `flush()` lets tests wait for the entries. */
   history: History;
   /** Stops accepting, flushes pending document writes, closes every connection, then the database. */
@@ -66,7 +75,10 @@ function notFound(res: ServerResponse): void {
   res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('Not found.\n');
 }
 
-/** The composition root: one HTTP server for the app, the REST API (`/api/*`) and the sync sockets (`/ws/*`). */
+/**
+ * The composition root: one HTTP server for the app, the REST API (`/api/*`), the sync sockets (`/ws/*`)
+ * and the call signaling sockets (`/ws-signal/*`).
+ */
 export async function startServer(options: StartServerOptions): Promise<RunningServer> {
   const host = options.host ?? '0.0.0.0';
   const now = options.now ?? Date.now;
@@ -92,6 +104,17 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   // Before any connection: it must see every control document from its first change (SPEC R97).
   const history = createHistory({ sync, persistence, now });
   const breakout = createBreakout({ persistence, sync, now });
+  const calls = createCallHub({
+    persistence,
+    identify: auth.identify,
+    isAllowedOrigin,
+    sync,
+    locate: breakout.locate,
+    now,
+    iceServers: options.calls?.iceServers,
+    phaseCheckMs: options.calls?.phaseCheckMs,
+    pingIntervalMs: options.calls?.pingIntervalMs
+  });
   const api = createRouter({
     routes: createRoutes({
       persistence,
@@ -129,6 +152,10 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       sync.handleUpgrade(req, socket, head);
       return;
     }
+    if (path.startsWith(SIGNAL_PATH_PREFIX)) {
+      calls.handleUpgrade(req, socket, head);
+      return;
+    }
     socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
     socket.destroy();
   });
@@ -149,6 +176,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     });
   } catch (error) {
     clearInterval(purgeTimer);
+    await calls.close();
     await sync.close();
     await stored.close();
     throw error;
@@ -162,13 +190,17 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     port,
     persistence,
     sync,
+    calls,
     history,
     close() {
       closing ??= (async () => {
         clearInterval(purgeTimer);
         const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
-        // Writes the setup history's last entries too, once no client change can come any more.
+        // Writes the setup history's last entries too, once no client change can come any more. The
+        // call hub stops first, so none of its decisions reads a document that is going.
+        const callsClosed = calls.close();
         await sync.close();
+        await callsClosed;
         server.closeAllConnections();
         await stopped;
         await stored.close();

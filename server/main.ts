@@ -39,6 +39,7 @@ try {
     dataDir: config.dataDir,
     allowedOrigins: config.allowedOrigins,
     publicUrl: config.publicUrl,
+    calls: { iceServers: config.iceServers },
     appHandler: await loadAppHandler()
   });
 } catch (error) {

@@ -77,6 +77,12 @@ export function createSyncServer(options: SyncServerOptions): SyncServer {
   const revisions = new Map<ConversationId, { again: boolean }>();
   /** Who else watches control documents (the setup history, SPEC R97). */
   const controlObservers = new Set<ControlDocObserver>();
+  /** Told of every change to a loaded control document (`onControlChange`: calls follow the session). */
+  const controlListeners = new Set<(conversationId: ConversationId) => void>();
+  /** Told of every role change or removal passed to `reviseAccess` (`onAccessRevised`). */
+  const accessListeners = new Set<
+    (conversationId: ConversationId, userId: UserId, role: Role | null) => void
+  >();
   /** What runs at shutdown before the documents go (`onShutDown`). */
   const shutdownTasks: Array<(write: SyncServer['writeAsServer']) => Promise<void>> = [];
 
@@ -90,7 +96,10 @@ export function createSyncServer(options: SyncServerOptions): SyncServer {
       watched.add(shared);
       const ref = parseDocName(name);
       if (ref?.kind === 'control') {
-        shared.doc.on('update', () => scheduleRoomChatRevision(ref.conversationId));
+        shared.doc.on('update', () => {
+          scheduleRoomChatRevision(ref.conversationId);
+          notifyControlChange(ref.conversationId);
+        });
         // Registered at the first open, so this runs before any frame or server write waiting for the
         // load: the observers miss no change, and never see the stored state being loaded.
         shared.whenLoaded.then(
@@ -100,6 +109,16 @@ export function createSyncServer(options: SyncServerOptions): SyncServer {
       }
     }
     return shared;
+  }
+
+  function notifyControlChange(conversationId: ConversationId): void {
+    for (const listener of controlListeners) {
+      try {
+        listener(conversationId);
+      } catch (error) {
+        onError(error, `telling of a control change in ${conversationId}`);
+      }
+    }
   }
 
   function observeControlDoc(shared: SharedDoc, conversationId: ConversationId): void {
@@ -401,6 +420,13 @@ export function createSyncServer(options: SyncServerOptions): SyncServer {
       if (conn.ref.conversationId === conversationId && conn.identity.userId === userId)
         setAccess(conn, role);
     }
+    for (const listener of accessListeners) {
+      try {
+        listener(conversationId, userId, role);
+      } catch (error) {
+        onError(error, `telling of a role change in ${conversationId}`);
+      }
+    }
   }
 
   function writeAsServer(
@@ -495,6 +521,14 @@ export function createSyncServer(options: SyncServerOptions): SyncServer {
     observeControlDocs(observer) {
       controlObservers.add(observer);
       return () => controlObservers.delete(observer);
+    },
+    onControlChange(listener) {
+      controlListeners.add(listener);
+      return () => controlListeners.delete(listener);
+    },
+    onAccessRevised(listener) {
+      accessListeners.add(listener);
+      return () => accessListeners.delete(listener);
     },
     onShutDown(task) {
       shutdownTasks.push(task);

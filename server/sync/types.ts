@@ -82,6 +82,20 @@ export interface SyncServer {
    */
   observeControlDocs(observer: ControlDocObserver): () => void;
   /**
+   * Calls `listener` after every change to a loaded control document of any conversation (a client's,
+   * the server's, and the stored state as it loads), synchronously, so it should only schedule work.
+   * The call signaling hub re-decides who may stay in which call with it (SPEC R115). Returns the
+   * function that stops it.
+   */
+  onControlChange(listener: (conversationId: ConversationId) => void): () => void;
+  /**
+   * Calls `listener` from `reviseAccess` (a role change, or `null` for someone no longer a member),
+   * after the sync connections got their new access. Returns the function that stops it.
+   */
+  onAccessRevised(
+    listener: (conversationId: ConversationId, userId: UserId, role: Role | null) => void
+  ): () => void;
+  /**
    * Runs `task` when the server shuts down, once every connection is closed and before the documents
    * are unloaded and stored for the last time. `write` works like `writeAsServer`, which refuses by
    * then, so a recorder can store what it still holds (the setup history's last entries, SPEC R97).

@@ -2,8 +2,7 @@
  * The gate in front of the WebSocket upgrade (SPEC R13): every refusal is a plain HTTP answer written to
  * the raw socket, before the protocol switches, so no Yjs message ever flows to someone refused.
  */
-import { STATUS_CODES, type IncomingMessage } from 'node:http';
-import type { Duplex } from 'node:stream';
+import type { IncomingMessage } from 'node:http';
 import type { DocRef } from '../../src/lib/domain/docs';
 import { getDocName, parseDocName } from '../../src/lib/domain/docs';
 import type { Access } from '../../src/lib/domain/policy';
@@ -11,8 +10,19 @@ import type { ConversationId, RoomId, UserId } from '../../src/lib/domain/ids';
 import { decideDocAccess, isRoomChat } from '../../src/lib/domain/policy';
 import type { Persistence } from '../persistence/types';
 import type { Identity } from '../auth/identity';
+import { admitMember, type UpgradeSentences } from '../http/upgrade';
+
+export { rejectUpgrade } from '../http/upgrade';
 
 export const WS_PATH_PREFIX = '/ws/';
+
+const DOC_SENTENCES: UpgradeSentences = {
+  origin: 'This page’s origin may not open Parley documents.',
+  signIn: 'Sign in or join as a guest before opening this document.',
+  notFound: 'There is no such document.',
+  noConversation: 'This conversation does not exist.',
+  notMember: 'Only members of this conversation may open its documents.'
+};
 
 /** What the upgrade needs to know about a breakout room's chat (SPEC R81). */
 export interface RoomChatInfo {
@@ -54,27 +64,18 @@ export async function admitUpgrade(
     getRoomChat: (conversationId: ConversationId, userId: UserId, room: string) => Promise<RoomChatInfo>;
   }
 ): Promise<Admission> {
-  if (!options.isAllowedOrigin(req)) {
-    return { ok: false, status: 403, sentence: 'This page’s origin may not open Parley documents.' };
-  }
-  const identity = await options.identify(req);
-  if (!identity) {
-    return { ok: false, status: 401, sentence: 'Sign in or join as a guest before opening this document.' };
-  }
-  const name = getDocNameFromUrl(req.url);
-  const ref = name === null ? null : parseDocName(name);
-  if (!ref) {
-    return { ok: false, status: 404, sentence: 'There is no such document.' };
-  }
-  const conversation = await options.persistence.getConversation(ref.conversationId);
-  if (!conversation) {
-    return { ok: false, status: 404, sentence: 'This conversation does not exist.' };
-  }
-  const membership = await options.persistence.getMembership(ref.conversationId, identity.userId);
-  const role = membership?.role ?? null;
-  if (role === null) {
-    return { ok: false, status: 403, sentence: 'Only members of this conversation may open its documents.' };
-  }
+  const admitted = await admitMember(req, {
+    persistence: options.persistence,
+    identify: options.identify,
+    isAllowedOrigin: options.isAllowedOrigin,
+    parseTarget: (url) => {
+      const name = getDocNameFromUrl(url);
+      return name === null ? null : parseDocName(name);
+    },
+    sentences: DOC_SENTENCES
+  });
+  if (!admitted.ok) return admitted;
+  const { identity, role, target: ref } = admitted;
   let assignedRoom: RoomId | null = null;
   if (isRoomChat(ref)) {
     const chat = await options.getRoomChat(ref.conversationId, identity.userId, ref.room!);
@@ -100,19 +101,4 @@ export async function admitUpgrade(
     };
   }
   return { ok: true, identity, docName: getDocName(ref), ref, access };
-}
-
-/** Answers the upgrade request with a plain HTTP error and closes the socket once it is written. */
-export function rejectUpgrade(socket: Duplex, status: number, sentence: string): void {
-  if (socket.destroyed) return;
-  const body = Buffer.from(sentence + '\n');
-  socket.once('finish', () => socket.destroy());
-  socket.end(
-    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\n` +
-      'Connection: close\r\n' +
-      'Content-Type: text/plain; charset=utf-8\r\n' +
-      `Content-Length: ${body.length}\r\n` +
-      '\r\n' +
-      body.toString('utf8')
-  );
 }

@@ -104,3 +104,80 @@ export function mayJoinCall({
   if (!roomExists) return false;
   return isModerator(role) || location === room;
 }
+
+/** Longest peer id a client may name: the server's are `p_` and 22 url-safe characters. */
+const PEER_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+/** The main room's call or a breakout room's id (as in document names). */
+const ROOM_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+
+type Json = Record<string, unknown>;
+
+const isObject = (value: unknown): value is Json =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** `{audio, video}` with two booleans, or `null`. */
+export function parseMediaState(value: unknown): MediaState | null {
+  if (!isObject(value) || typeof value.audio !== 'boolean' || typeof value.video !== 'boolean') return null;
+  return { audio: value.audio, video: value.video };
+}
+
+/** What WebRTC needs carried, with nothing else in it, or `null` when a field is missing or mistyped. */
+export function parseSignalData(value: unknown): SignalData | null {
+  if (!isObject(value)) return null;
+  if (value.kind === 'offer' || value.kind === 'answer') {
+    return typeof value.sdp === 'string' ? { kind: value.kind, sdp: value.sdp } : null;
+  }
+  if (value.kind !== 'candidate' || !isObject(value.candidate)) return null;
+  const { candidate, sdpMid, sdpMLineIndex } = value.candidate;
+  if (typeof candidate !== 'string') return null;
+  if (sdpMid !== undefined && sdpMid !== null && typeof sdpMid !== 'string') return null;
+  if (
+    sdpMLineIndex !== undefined &&
+    sdpMLineIndex !== null &&
+    !(typeof sdpMLineIndex === 'number' && Number.isInteger(sdpMLineIndex) && sdpMLineIndex >= 0)
+  ) {
+    return null;
+  }
+  const parsed: { candidate: string; sdpMid?: string | null; sdpMLineIndex?: number | null } = { candidate };
+  if (sdpMid !== undefined) parsed.sdpMid = sdpMid;
+  if (sdpMLineIndex !== undefined) parsed.sdpMLineIndex = sdpMLineIndex;
+  return { kind: 'candidate', candidate: parsed };
+}
+
+/**
+ * One signaling frame from a client (R117): the message with only the fields of its type (anything else
+ * is dropped, so nothing unexpected is relayed), or `null` for a frame that is not JSON, is larger than
+ * `MAX_SIGNAL_BYTES`, has an unknown `type`, or a missing or mistyped field. The server closes the
+ * connection with 4400 on `null`.
+ */
+export function parseClientMessage(text: string): ClientMessage | null {
+  // A string of more characters than the limit has more bytes too (UTF-8 needs at least one each).
+  if (text.length > MAX_SIGNAL_BYTES) return null;
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return null;
+  }
+  if (!isObject(value)) return null;
+  switch (value.type) {
+    case 'join': {
+      const media = parseMediaState(value.media);
+      if (typeof value.room !== 'string' || !ROOM_PATTERN.test(value.room) || !media) return null;
+      return { type: 'join', room: value.room, media };
+    }
+    case 'leave':
+      return { type: 'leave' };
+    case 'media': {
+      const media = parseMediaState(value.media);
+      return media ? { type: 'media', media } : null;
+    }
+    case 'signal': {
+      const data = parseSignalData(value.data);
+      if (typeof value.to !== 'string' || !PEER_ID_PATTERN.test(value.to) || !data) return null;
+      return { type: 'signal', to: value.to, data };
+    }
+    default:
+      return null;
+  }
+}
