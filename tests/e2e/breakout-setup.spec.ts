@@ -16,6 +16,18 @@ import {
   signUpByApi,
   test
 } from './fixtures';
+import {
+  expectRoomNames,
+  getAssignmentChoice,
+  getManagementHeading,
+  getMoreActions,
+  getPerson,
+  getRoom,
+  getRoomNameBoxes,
+  getShownTexts,
+  getUnassignedList,
+  openSetupDialog
+} from './panel';
 
 /**
  * Breakout setup (SPEC R40–R50) across four browser contexts: alice owns the conversation, bob is a
@@ -25,54 +37,14 @@ import {
 const ONLINE = 'Online';
 const MODERATOR = /\bModerator\b/;
 
-function getMoreActions(page: Page): Locator {
-  return page.getByRole('button', { name: 'More actions' });
-}
-
-function getManagementHeading(page: Page): Locator {
-  return page.getByRole('heading', { name: 'Breakout rooms', exact: true });
-}
-
-/** A room of the management panel: a region named by the room's name. */
-function getRoom(page: Page, name: string): Locator {
-  return page.getByRole('region', { name, exact: true });
-}
-
 /** The drop target of a room: the list of its people. */
 function getRoomList(page: Page, name: string): Locator {
   return getRoom(page, name).getByRole('list');
 }
 
-function getUnassignedList(page: Page): Locator {
-  return page.getByRole('list', { name: 'Unassigned', exact: true });
-}
-
-/** A person of the management panel, anywhere in it (`within` narrows it to a room or "Unassigned"). */
-function getPerson(page: Page, name: string, within?: Locator): Locator {
-  return (within ?? page)
-    .getByRole('listitem')
-    .filter({ has: page.getByRole('checkbox', { name: `Select ${name}`, exact: true }) });
-}
-
-function getRoomNameBoxes(page: Page): Locator {
-  return page.getByRole('textbox', { name: 'Room name', exact: true });
-}
-
 /** "1 person", "2 people" (the singular is not fixed by the issue, so either word passes). */
 function getCountText(count: number): RegExp {
   return new RegExp(`\\b${count} (person|people)\\b`);
-}
-
-/** The room names shown, in the order listed (R45: by position). */
-async function expectRoomNames(page: Page, names: string[]): Promise<void> {
-  await expect
-    .poll(() =>
-      getRoomNameBoxes(page).evaluateAll((boxes) => boxes.map((b) => (b as HTMLInputElement).value))
-    )
-    .toEqual(names);
-  for (const name of names) {
-    await expect(getRoom(page, name).getByRole('heading', { name, exact: true })).toBeVisible();
-  }
 }
 
 /** `name` is in room `room` (and nowhere else), and the room's count says `count` (R42). */
@@ -84,12 +56,6 @@ async function expectPersonInRoom(
   await expect(getPerson(page, name)).toHaveCount(1);
   await expect(getPerson(page, name, getUnassignedList(page))).toHaveCount(0);
   await expect(getRoom(page, room)).toContainText(getCountText(count));
-}
-
-/** The texts of the main chat's messages that contain `marker`, in the order shown. */
-async function getShownTexts(page: Page, marker: string): Promise<string[]> {
-  const texts = await getMessageLog(page).getByRole('listitem').locator('.text').allTextContents();
-  return texts.filter((t) => t.includes(marker));
 }
 
 interface StoredConversation {
@@ -117,22 +83,6 @@ async function getStored(page: Page, conversationId: string): Promise<StoredConv
       createdAt
     }))
   };
-}
-
-async function openSetupDialog(page: Page): Promise<Locator> {
-  await getMoreActions(page).click();
-  await page.getByRole('menuitem', { name: 'Set up breakout rooms' }).click();
-  const dialog = page.getByRole('dialog', { name: 'Set up breakout rooms' });
-  await expect(dialog).toBeVisible();
-  return dialog;
-}
-
-function getAssignmentChoice(dialog: Locator, label: string): Locator {
-  // A fieldset/legend (role "group") and a role="radiogroup" are both fine for the radio group.
-  return dialog
-    .getByRole('radiogroup', { name: 'Assignment' })
-    .or(dialog.getByRole('group', { name: 'Assignment' }))
-    .getByRole('radio', { name: label });
 }
 
 /**

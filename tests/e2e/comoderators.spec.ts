@@ -11,6 +11,7 @@ import {
   signUpByApi,
   test
 } from './fixtures';
+import { expectRoomNames, getManagementHeading, getNameBox, getPerson, getRoom } from './panel';
 
 /**
  * Two moderators on one breakout setup (SPEC R95, R96): alice owns the conversation, bob is promoted to
@@ -18,25 +19,6 @@ import {
  */
 
 const MODERATOR = /\bModerator\b/;
-
-function getManagementHeading(page: Page): Locator {
-  return page.getByRole('heading', { name: 'Breakout rooms', exact: true });
-}
-
-/** A room of the management panel: a region named by the room's name. */
-function getRoom(page: Page, name: string): Locator {
-  return page.getByRole('region', { name, exact: true });
-}
-
-function getNameBox(page: Page, room: string): Locator {
-  return getRoom(page, room).getByRole('textbox', { name: 'Room name', exact: true });
-}
-
-function getPerson(page: Page, name: string, within?: Locator): Locator {
-  return (within ?? page)
-    .getByRole('listitem')
-    .filter({ has: page.getByRole('checkbox', { name: `Select ${name}`, exact: true }) });
-}
 
 /** "Also here: …" of the panel (R95). */
 function getAlsoHere(page: Page): Locator {
@@ -49,14 +31,6 @@ function getUndo(page: Page): Locator {
 
 function getRedo(page: Page): Locator {
   return page.getByRole('button', { name: 'Redo', exact: true });
-}
-
-/** The room names shown, in the order listed. */
-async function expectRoomNames(page: Page, names: string[]): Promise<void> {
-  for (const name of names) {
-    await expect(getRoom(page, name).getByRole('heading', { name, exact: true })).toBeVisible();
-  }
-  await expect(page.getByRole('textbox', { name: 'Room name', exact: true })).toHaveCount(names.length);
 }
 
 test('co-moderators see each other in the setup and what they work on; Undo and Redo revert only one’s own change (R95, R96)', async ({

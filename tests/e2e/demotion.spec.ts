@@ -13,6 +13,7 @@ import {
   signUpByApi,
   test
 } from './fixtures';
+import { getPerson, getRoom, renameRoom } from './panel';
 
 /**
  * A moderator demoted while offline (SPEC R94): alice owns the conversation, bob is a co-moderator who
@@ -21,28 +22,6 @@ import {
 
 const OFFLINE = 'Offline — changes will sync';
 const DEMOTED = 'Your changes to the breakout rooms could not be applied: you are no longer a moderator.';
-
-/** A room of the management panel: a region named by the room's name. */
-function getRoom(page: Page, name: string): Locator {
-  return page.getByRole('region', { name, exact: true });
-}
-
-function getNameBox(page: Page, room: string): Locator {
-  return getRoom(page, room).getByRole('textbox', { name: 'Room name', exact: true });
-}
-
-function getPerson(page: Page, name: string, within?: Locator): Locator {
-  return (within ?? page)
-    .getByRole('listitem')
-    .filter({ has: page.getByRole('checkbox', { name: `Select ${name}`, exact: true }) });
-}
-
-async function rename(page: Page, from: string, to: string): Promise<void> {
-  const box = getNameBox(page, from);
-  await box.fill(to);
-  await box.press('Enter');
-  await expect(getRoom(page, to)).toBeVisible();
-}
 
 function getRefusal(page: Page): Locator {
   return page.getByRole('alert').filter({ hasText: DEMOTED });
@@ -93,7 +72,7 @@ test('R94: a moderator demoted while offline is told which changes were not appl
   await test.step('bob goes offline, renames "Room 1" to "Garden" and moves carol to "Room 2"', async () => {
     await bob.context().setOffline(true);
     await expect(getConnectionStatus(bob)).toHaveText(OFFLINE);
-    await rename(bob, 'Room 1', 'Garden');
+    await renameRoom(bob, 'Room 1', 'Garden');
     await getPerson(bob, 'Carol').getByRole('button', { name: 'Move Carol to…' }).click();
     await bob.getByRole('menu').getByRole('menuitem', { name: 'Room 2', exact: true }).click();
     await expect(getPerson(bob, 'Carol', getRoom(bob, 'Room 2'))).toHaveCount(1);
@@ -102,7 +81,7 @@ test('R94: a moderator demoted while offline is told which changes were not appl
   await test.step('meanwhile alice demotes bob and renames "Room 2" to "Plenary"', async () => {
     await getMember(alice, 'Bob').getByRole('button', { name: 'Make participant' }).click();
     await expect(getMember(alice, 'Bob')).not.toContainText(/\bModerator\b/);
-    await rename(alice, 'Room 2', 'Plenary');
+    await renameRoom(alice, 'Room 2', 'Plenary');
   });
 
   const refusal = getRefusal(bob);

@@ -12,6 +12,15 @@ import {
   signUpByApi,
   test
 } from './fixtures';
+import {
+  getManagementHeading,
+  getMoreActions,
+  getPerson,
+  getRoom,
+  getRoomNameBoxes,
+  getUnassignedList,
+  renameRoom
+} from './panel';
 
 /**
  * Two moderators edit the same breakout setup while one of them is cut off (SPEC R91, R97, R98, R18,
@@ -26,41 +35,6 @@ const ONLINE = 'Online';
 const OFFLINE = 'Offline — changes will sync';
 const MODERATOR = /\bModerator\b/;
 const MERGED = 'merged from offline work';
-
-function getMoreActions(page: Page): Locator {
-  return page.getByRole('button', { name: 'More actions' });
-}
-
-function getManagementHeading(page: Page): Locator {
-  return page.getByRole('heading', { name: 'Breakout rooms', exact: true });
-}
-
-/** A room of the management panel: a region named by the room's name. */
-function getRoom(page: Page, name: string): Locator {
-  return page.getByRole('region', { name, exact: true });
-}
-
-function getRoomNameBoxes(page: Page): Locator {
-  return page.getByRole('textbox', { name: 'Room name', exact: true });
-}
-
-function getUnassignedList(page: Page): Locator {
-  return page.getByRole('list', { name: 'Unassigned', exact: true });
-}
-
-/** A person of the management panel, anywhere in it (`within` narrows it to a room or "Unassigned"). */
-function getPerson(page: Page, name: string, within?: Locator): Locator {
-  return (within ?? page)
-    .getByRole('listitem')
-    .filter({ has: page.getByRole('checkbox', { name: `Select ${name}`, exact: true }) });
-}
-
-async function renameRoom(page: Page, from: string, to: string): Promise<void> {
-  const box = getRoom(page, from).getByRole('textbox', { name: 'Room name', exact: true });
-  await box.fill(to);
-  await box.press('Enter');
-  await expect(getRoom(page, to).getByRole('heading', { name: to, exact: true })).toBeVisible();
-}
 
 /** "Move <name> to…" → `room` ("Main room" unassigns). */
 async function movePerson(page: Page, name: string, room: string): Promise<void> {

@@ -1,10 +1,9 @@
-import type { Locator, Page, Route, WebSocketRoute } from '@playwright/test';
+import type { Page, Route, WebSocketRoute } from '@playwright/test';
 import {
   createConversationByApi,
   expect,
   getConnectionStatus,
   getMessage,
-  getMessageLog,
   getStoredMessages,
   getUsername,
   joinByApi,
@@ -14,6 +13,14 @@ import {
   signUpByApi,
   test
 } from './fixtures';
+import { getRoom, getShownTexts, setUpRooms } from './panel';
+
+/** Two rooms, manually assigned, set up from the conversation page. */
+async function setUpManualRooms(page: Page): Promise<void> {
+  await setUpRooms(page, { count: 2, mode: 'Manually assign' });
+  await expect(getRoom(page, 'Room 1')).toBeVisible();
+  await expect(getRoom(page, 'Room 2')).toBeVisible();
+}
 
 const ONLINE = 'Online';
 const OFFLINE = 'Offline — changes will sync';
@@ -41,12 +48,6 @@ async function meetInConversation(
   return { conversationId, path };
 }
 
-/** The texts of the chat log's items that contain `marker`, in the order shown. */
-async function getShownTexts(page: Page, marker: string): Promise<string[]> {
-  const texts = await getMessageLog(page).getByRole('listitem').locator('.text').allTextContents();
-  return texts.filter((t) => t.includes(marker));
-}
-
 /** A delivered message: shown once, with its author, and no pending marker any more. */
 async function expectDeliveredOnce(
   page: Page,
@@ -58,31 +59,9 @@ async function expectDeliveredOnce(
   await expect(message).not.toContainText(PENDING);
 }
 
-/** A room of the breakout panel: a region named by the room's name. */
-function getRoom(page: Page, name: string): Locator {
-  return page.getByRole('region', { name, exact: true });
-}
-
 /** Waits until the service worker has cached the app and controls the page, so an offline load works. */
 async function expectServiceWorker(page: Page): Promise<void> {
   await expect.poll(() => page.evaluate(() => navigator.serviceWorker.controller !== null)).toBe(true);
-}
-
-/** alice sets up two rooms, manually assigned, from the conversation page. */
-async function setUpTwoRooms(page: Page): Promise<void> {
-  await page.getByRole('button', { name: 'More actions' }).click();
-  await page.getByRole('menuitem', { name: 'Set up breakout rooms' }).click();
-  const dialog = page.getByRole('dialog', { name: 'Set up breakout rooms' });
-  await dialog.getByRole('spinbutton', { name: 'Number of rooms' }).fill('2');
-  await dialog
-    .getByRole('radiogroup', { name: 'Assignment' })
-    .or(dialog.getByRole('group', { name: 'Assignment' }))
-    .getByRole('radio', { name: 'Manually assign' })
-    .check();
-  await dialog.getByRole('button', { name: 'Create rooms' }).click();
-  await expect(dialog).toBeHidden();
-  await expect(getRoom(page, 'Room 1')).toBeVisible();
-  await expect(getRoom(page, 'Room 2')).toBeVisible();
 }
 
 function isPostMessage(route: Route, conversationId: string): boolean {
@@ -153,7 +132,7 @@ test.describe('offline and flaky connections', () => {
     await signUpByApi(alice, { username: getUsername('r93-a'), displayName: 'Alice' });
     const conversationId = await createConversationByApi(alice, title);
     await openConversation(alice, conversationId, title);
-    await setUpTwoRooms(alice);
+    await setUpManualRooms(alice);
     const second = await alice.context().newPage();
     await openConversation(second, conversationId, title);
     await expect(getRoom(second, 'Room 1')).toBeVisible();

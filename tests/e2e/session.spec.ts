@@ -15,6 +15,7 @@ import {
   signUpByApi,
   test
 } from './fixtures';
+import { getPerson, getRoom, getShownTexts, setUpRooms } from './panel';
 
 /**
  * Breakout sessions (SPEC R70–R81) across four browser contexts: alice owns the conversation and
@@ -27,43 +28,6 @@ type Name = 'Bob' | 'Carol' | 'Dave';
 // ---------------------------------------------------------------------------------------------------------
 // Moderator side: setup dialog and management panel (labels of issue 3), session controls (issue 4).
 
-async function openSetupDialog(page: Page): Promise<Locator> {
-  await page.getByRole('button', { name: 'More actions' }).click();
-  await page.getByRole('menuitem', { name: 'Set up breakout rooms' }).click();
-  const dialog = page.getByRole('dialog', { name: 'Set up breakout rooms' });
-  await expect(dialog).toBeVisible();
-  return dialog;
-}
-
-function getAssignmentChoice(dialog: Locator, label: string): Locator {
-  return dialog
-    .getByRole('radiogroup', { name: 'Assignment' })
-    .or(dialog.getByRole('group', { name: 'Assignment' }))
-    .getByRole('radio', { name: label });
-}
-
-/** Creates `count` rooms in `mode` through "More actions" → "Set up breakout rooms". */
-async function setUpRooms(page: Page, { count, mode }: { count: number; mode: string }): Promise<void> {
-  const dialog = await openSetupDialog(page);
-  await dialog.getByRole('spinbutton', { name: 'Number of rooms' }).fill(String(count));
-  await getAssignmentChoice(dialog, mode).check();
-  await dialog.getByRole('button', { name: 'Create rooms' }).click();
-  await expect(dialog).toBeHidden();
-  await expect(page.getByRole('heading', { name: 'Breakout rooms', exact: true })).toBeVisible();
-}
-
-/** A room of the management panel: a region named by the room's name. */
-function getRoomCard(page: Page, name: string): Locator {
-  return page.getByRole('region', { name, exact: true });
-}
-
-/** A person of the management panel, anywhere in it (`within` narrows it to a room). */
-function getPerson(page: Page, name: string, within?: Locator): Locator {
-  return (within ?? page)
-    .getByRole('listitem')
-    .filter({ has: page.getByRole('checkbox', { name: `Select ${name}`, exact: true }) });
-}
-
 /** The room alice's panel shows each of `names` in (R42, R46), once every one of them is in a room. */
 async function readPlacement(page: Page, names: Name[], rooms: string[]): Promise<Record<Name, string>> {
   const placement = {} as Record<Name, string>;
@@ -72,7 +36,7 @@ async function readPlacement(page: Page, names: Name[], rooms: string[]): Promis
       async () => {
         for (const name of names) {
           for (const room of rooms) {
-            if ((await getPerson(page, name, getRoomCard(page, room)).count()) === 1) placement[name] = room;
+            if ((await getPerson(page, name, getRoom(page, room)).count()) === 1) placement[name] = room;
           }
         }
         return names.map((name) => placement[name] ?? null);
@@ -136,12 +100,6 @@ async function expectInMainRoom(page: Page, mainText: string): Promise<void> {
   await expect(page.getByText('Breakout room', { exact: true })).toHaveCount(0);
   await expect(getRoomPeople(page)).toHaveCount(0);
   await expect(getMessage(page, mainText)).toBeVisible();
-}
-
-/** The message texts of the chat log on screen that contain `marker`, in order. */
-async function getShownTexts(page: Page, marker: string): Promise<string[]> {
-  const texts = await getMessageLog(page).getByRole('listitem').locator('.text').allTextContents();
-  return texts.filter((t) => t.includes(marker)).map((t) => t.trim());
 }
 
 function getChooser(page: Page): Locator {
@@ -219,7 +177,7 @@ test('R70–R75, R79, R80, R72, R73: a workshop — automatic rooms, start, room
     await expect(alice.getByRole('spinbutton', { name: 'Extend by (minutes)' })).toBeVisible();
     await expect(getHelpRequests(alice)).toBeVisible();
     for (const room of rooms) {
-      await expect(getRoomCard(alice, room).getByRole('button', { name: 'Join room' })).toBeVisible();
+      await expect(getRoom(alice, room).getByRole('button', { name: 'Join room' })).toBeVisible();
     }
   });
 
@@ -324,8 +282,8 @@ test('R70–R75, R79, R80, R72, R73: a workshop — automatic rooms, start, room
     const to = otherRoom(from);
     await getPerson(alice, 'Carol').getByRole('button', { name: 'Move Carol to…' }).click();
     await alice.getByRole('menu').getByRole('menuitem', { name: to, exact: true }).click();
-    await expect(getPerson(alice, 'Carol', getRoomCard(alice, to))).toHaveCount(1);
-    await expect(getPerson(alice, 'Carol', getRoomCard(alice, from))).toHaveCount(0);
+    await expect(getPerson(alice, 'Carol', getRoom(alice, to))).toHaveCount(1);
+    await expect(getPerson(alice, 'Carol', getRoom(alice, from))).toHaveCount(0);
     placement.Carol = to;
 
     await expect(getNotice(carol, `A moderator moved you to ${to}.`)).toBeVisible();
@@ -371,7 +329,7 @@ test('R70–R75, R79, R80, R72, R73: a workshop — automatic rooms, start, room
 
   await test.step('rooms, assignments and room chats are kept after the end (R73)', async () => {
     for (const name of names) {
-      await expect(getPerson(alice, name, getRoomCard(alice, placement[name]))).toHaveCount(1);
+      await expect(getPerson(alice, name, getRoom(alice, placement[name]))).toHaveCount(1);
     }
     // The main chat works for everyone again.
     const after = `Back together ${marker}`;
@@ -423,11 +381,11 @@ test('R77, R78, R75: choose mode with a seat cap — "Choose a room", a full roo
 
   await test.step('alice sets up two rooms in "Allow participants to choose" with a seat cap of 1 on "Room 1" (R44)', async () => {
     await setUpRooms(alice, { count: 2, mode: 'Allow participants to choose' });
-    const cap = getRoomCard(alice, 'Room 1').getByRole('spinbutton', { name: 'Seat cap' });
+    const cap = getRoom(alice, 'Room 1').getByRole('spinbutton', { name: 'Seat cap' });
     await cap.fill('1');
     await cap.press('Enter');
-    await expect(getRoomCard(alice, 'Room 1')).toContainText('1 seat');
-    await expect(getRoomCard(alice, 'Room 2').getByRole('spinbutton', { name: 'Seat cap' })).toHaveValue('');
+    await expect(getRoom(alice, 'Room 1')).toContainText('1 seat');
+    await expect(getRoom(alice, 'Room 2').getByRole('spinbutton', { name: 'Seat cap' })).toHaveValue('');
   });
 
   await test.step('alice starts without a timer and without "return to the main room"', async () => {
@@ -453,7 +411,7 @@ test('R77, R78, R75: choose mode with a seat cap — "Choose a room", a full roo
     await expectInRoomView(bob, 'Room 1');
     await expect(getRoomPeople(bob).getByRole('listitem').filter({ hasText: 'Bob' })).toHaveCount(1);
     for (const page of [carol, dave]) await expect(getChoice(page, 'Room 1')).toContainText('1 of 1 seat');
-    await expect(getPerson(alice, 'Bob', getRoomCard(alice, 'Room 1'))).toHaveCount(1);
+    await expect(getPerson(alice, 'Bob', getRoom(alice, 'Room 1'))).toHaveCount(1);
   });
 
   await test.step('carol tries the full room: it refuses with a clear message and she stays in the main room (R78)', async () => {
@@ -462,7 +420,7 @@ test('R77, R78, R75: choose mode with a seat cap — "Choose a room", a full roo
     await expect(carol.getByRole('alert').filter({ hasText: /full/i })).toContainText('Room 1');
     await expect(getChooser(carol)).toBeVisible();
     await expect(carol.getByText('Breakout room', { exact: true })).toHaveCount(0);
-    await expect(getPerson(alice, 'Carol', getRoomCard(alice, 'Room 1'))).toHaveCount(0);
+    await expect(getPerson(alice, 'Carol', getRoom(alice, 'Room 1'))).toHaveCount(0);
     await expect(getRoomPeople(bob).getByRole('listitem')).toHaveCount(1);
   });
 
@@ -482,7 +440,7 @@ test('R77, R78, R75: choose mode with a seat cap — "Choose a room", a full roo
     await expect(getMessage(dave, text)).toBeVisible();
     await expect.poll(() => getShownTexts(bob, marker)).toEqual([]);
     for (const name of ['Carol', 'Dave']) {
-      await expect(getPerson(alice, name, getRoomCard(alice, 'Room 2'))).toHaveCount(1);
+      await expect(getPerson(alice, name, getRoom(alice, 'Room 2'))).toHaveCount(1);
     }
   });
 
@@ -499,8 +457,8 @@ test('R77, R78, R75: choose mode with a seat cap — "Choose a room", a full roo
     await carol.getByRole('button', { name: 'Join Room 1' }).click();
     await expectInRoomView(carol, 'Room 1');
     await expect(getRoomPeople(carol).getByRole('listitem')).toHaveCount(1);
-    await expect(getPerson(alice, 'Carol', getRoomCard(alice, 'Room 1'))).toHaveCount(1);
-    await expect(getPerson(alice, 'Bob', getRoomCard(alice, 'Room 2'))).toHaveCount(1);
+    await expect(getPerson(alice, 'Carol', getRoom(alice, 'Room 1'))).toHaveCount(1);
+    await expect(getPerson(alice, 'Bob', getRoom(alice, 'Room 2'))).toHaveCount(1);
   });
 
   await test.step('alice ends at once (no countdown): everyone is back in the main room (R72)', async () => {
