@@ -21,6 +21,8 @@ export default defineConfig({
     ...devices['Desktop Chrome'],
     baseURL: BASE_URL,
     trace: 'retain-on-failure',
+    // Calls (R110–R119): the fake devices below stand in for a microphone and camera, already allowed.
+    permissions: ['camera', 'microphone'],
     // Playwright cannot download its own browser on this machine: drive Debian's Chromium. The flags keep it
     // from reaching out to Google's services, which a closed network refuses at every start.
     launchOptions: {
@@ -31,7 +33,10 @@ export default defineConfig({
         '--disable-background-networking',
         '--disable-component-update',
         '--disable-sync',
-        '--no-first-run'
+        '--no-first-run',
+        // Calls: a test pattern and a beep instead of a camera and microphone, with no permission prompt.
+        '--use-fake-device-for-media-stream',
+        '--use-fake-ui-for-media-stream'
       ]
     }
   },

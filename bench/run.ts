@@ -11,7 +11,10 @@
  * - local-first (bench/localFirst.ts, bench/coldLoad.ts): merging two moderators' 1,000 offline setup
  *   changes each into a setup of 1,000 participants and 100 rooms (≤ 100 ms; the replicas must converge),
  *   the compacted control document's size after 20,000 setup changes (≤ 300 KB), and opening a
- *   conversation from IndexedDB in Chromium with the server stopped (≤ 300 ms; needs `npm run build`).
+ *   conversation from IndexedDB in Chromium with the server stopped (≤ 300 ms; needs `npm run build`);
+ * - calls (bench/calls.ts): from "Join call" to the first inbound media on the joining page, two Chromium
+ *   pages with fake devices on loopback, the median of 7 joins (`call_setup_ms_p50`, ≤ 1,000 ms; needs
+ *   `npm run build`).
  * Prints a table and writes bench/results.json as {"metrics": {...}}. BENCH_ROUNDS changes the number of
  * measured rounds per scenario (600); each scenario also stops after SCENARIO_BUDGET_MS, so a run stays
  * within a few minutes.
@@ -26,6 +29,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { measureAutoAssign, type AutoAssignResult } from './autoAssign';
+import { describeCallSetup, describeCallSetupVerdict, measureCallSetup, type CallSetupResult } from './calls';
 import { describeColdLoad, measureColdLoad, type ColdLoadResult } from './coldLoad';
 import {
   FanoutGroup,
@@ -336,8 +340,10 @@ async function main(): Promise<number> {
   }
   // Chromium and a server of its own, once every other server and client is gone.
   let coldLoad: ColdLoadResult | null;
+  let callSetup: CallSetupResult | null;
   try {
     coldLoad = await measureColdLoad({ failures });
+    callSetup = await measureCallSetup({ failures });
   } finally {
     clearTimeout(watchdog);
   }
@@ -345,11 +351,15 @@ async function main(): Promise<number> {
   const metrics = {
     ...getMetrics(rows, autoAssign),
     ...getSessionMetrics(sessionRows),
-    ...getLocalFirstMetrics({ offlineMerge, docBytes, coldLoad })
+    ...getLocalFirstMetrics({ offlineMerge, docBytes, coldLoad }),
+    ...(callSetup ? { call_setup_ms_p50: round2(callSetup.medianMs) } : {})
   };
   printTable(rows, metrics, autoAssign);
   printSessionTable(sessionRows, metrics, locateMs);
   printLocalFirstTable({ offlineMerge, docBytes, coldLoad }, metrics);
+  console.log('\nCalls\n');
+  if (callSetup) for (const line of describeCallSetup(callSetup)) console.log(line);
+  console.log(describeCallSetupVerdict(metrics.call_setup_ms_p50));
   console.log('');
   for (const [key, value] of Object.entries(metrics)) console.log(`${key.padEnd(36)} ${value}`);
   writeFileSync(join(import.meta.dirname, 'results.json'), `${JSON.stringify({ metrics }, null, 2)}\n`);
