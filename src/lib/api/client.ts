@@ -110,7 +110,11 @@ export const api = {
         return null;
       }
       const remembered = error instanceof ApiError && error.status === 0 ? getRememberedUser() : null;
-      if (remembered) return remembered;
+      if (remembered) {
+        // Offline the remembered user stands for the signed-in one, as for the rest of the app (R90).
+        confirmUser(remembered);
+        return remembered;
+      }
       throw error;
     }
   },
@@ -198,8 +202,55 @@ export function getSafeNext(value: string | null | undefined): Pathname {
 
 const LAST_USER_KEY = 'parley:lastUser';
 
-/** Kept so an offline reload knows whose IndexedDB copies to open; cleared on sign-out. */
+/**
+ * Who the server last said is signed in here (`null`: no one), or, the server being unreachable, the
+ * remembered user standing in for them; `undefined` until this page has had an answer.
+ */
+let confirmedUserId: string | null | undefined;
+const confirmationWaiters = new Set<{ userId: string; resolve: (confirmed: boolean) => void }>();
+
+function confirmUser(user: User | null): void {
+  confirmedUserId = user?.id ?? null;
+  for (const waiter of [...confirmationWaiters]) {
+    if (waiter.userId !== confirmedUserId) continue;
+    confirmationWaiters.delete(waiter);
+    waiter.resolve(true);
+  }
+}
+
+/** Whether `userId` is the user the server (or, offline, the remembered user) last named. */
+export function isUserConfirmed(userId: string): boolean {
+  return confirmedUserId === userId;
+}
+
+/**
+ * Resolves with `true` once `userId` is confirmed as the signed-in user (`getMe`, a sign-in, or offline the
+ * remembered user): a page opened with the remembered user before the server answered waits for this
+ * before it sends anything, so one user's copies never go out under another user's cookie (R90). Stays
+ * pending while the answers name someone else; `signal` ends the wait with `false`.
+ */
+export function whenUserConfirmed(userId: string, signal?: AbortSignal): Promise<boolean> {
+  if (isUserConfirmed(userId)) return Promise.resolve(true);
+  if (signal?.aborted) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const waiter = { userId, resolve };
+    confirmationWaiters.add(waiter);
+    signal?.addEventListener(
+      'abort',
+      () => {
+        if (confirmationWaiters.delete(waiter)) resolve(false);
+      },
+      { once: true }
+    );
+  });
+}
+
+/**
+ * Kept so an offline reload knows whose IndexedDB copies to open; cleared on sign-out. Called with the
+ * server's answers only (`getMe`, sign-in, sign-up, guest join, sign-out), so it also confirms the user.
+ */
 export function rememberUser(user: User | null): void {
+  confirmUser(user);
   if (typeof localStorage === 'undefined') return;
   try {
     if (user) {

@@ -1,6 +1,7 @@
 import type { QueryClient } from '@tanstack/svelte-query';
 import {
   api,
+  getRememberedUser,
   listConversationsOrLastSeen,
   queryKeys,
   rememberUser,
@@ -17,7 +18,13 @@ export const meQuery = () => ({
   queryFn: () => api.getMe(),
   staleTime: 60_000,
   // Asked also when the browser says it is offline: `getMe` answers with the remembered user then (R90).
-  networkMode: 'always' as const
+  networkMode: 'always' as const,
+  // Until the server answers, pages go on as the user last signed in here, so their local copies start
+  // opening at once (R18); the answer replaces it, and one naming someone else, or no one, switches the
+  // page or sends it to sign-in. Only shown, never stored: what is cached is always the server's word
+  // (or offline the remembered user, as `getMe` says), and nothing is sent for this user before that
+  // (`whenUserConfirmed`). No one remembered: nothing to show until the answer.
+  placeholderData: (): User | undefined => getRememberedUser() ?? undefined
 });
 
 /**
@@ -27,8 +34,10 @@ export const meQuery = () => ({
  */
 const conversationsBase = () => ({
   queryKey: queryKeys.conversations,
-  queryFn: ({ client }: { client: QueryClient }) =>
-    listConversationsOrLastSeen(client.getQueryData<User | null>(queryKeys.me)?.id ?? null),
+  // For the user the server named (or offline the remembered one), never the placeholder shown while it
+  // is asked: the list is remembered under, and offline shown for, that user only (R90).
+  queryFn: async ({ client }: { client: QueryClient }) =>
+    listConversationsOrLastSeen((await client.ensureQueryData(meQuery()))?.id ?? null),
   // Tried also when the browser says it is offline, so the remembered list shows instead of a pause.
   networkMode: 'always' as const
 });

@@ -1,4 +1,5 @@
 import { untrack } from 'svelte';
+import { isUserConfirmed, whenUserConfirmed } from '../api/client';
 import { serverClock, startServerClock } from '../api/serverClock';
 import { getDocName } from '../domain/docs';
 import { asConversationId, asUserId } from '../domain/ids';
@@ -33,10 +34,85 @@ interface Me {
   displayName: string;
 }
 
+type DocKind = 'meta' | 'chat';
+
+/**
+ * A WebSocket (for y-websocket) that connects only once `userId` is confirmed as the signed-in user. The
+ * page opens with the remembered user while /api/me is under way (R18, R90): its local copies may show at
+ * once, but nothing of them may reach the server under another user's cookie. Until then it is a socket
+ * still connecting; if the answer names someone else it never connects (the page closes it when it
+ * switches to that user).
+ */
+function createGatedWebSocket(userId: string, signal: AbortSignal): typeof WebSocket {
+  let confirmed = isUserConfirmed(userId);
+  const ready = confirmed
+    ? Promise.resolve(true)
+    : whenUserConfirmed(userId, signal).then((ok) => (confirmed = ok));
+
+  class GatedWebSocket {
+    static readonly CONNECTING = 0;
+    static readonly OPEN = 1;
+    static readonly CLOSING = 2;
+    static readonly CLOSED = 3;
+    readonly CONNECTING = 0;
+    readonly OPEN = 1;
+    readonly CLOSING = 2;
+    readonly CLOSED = 3;
+    #binaryType: BinaryType = 'blob';
+    onopen: ((event: Event) => void) | null = null;
+    onmessage: ((event: MessageEvent) => void) | null = null;
+    onerror: ((event: Event) => void) | null = null;
+    onclose: ((event: CloseEvent) => void) | null = null;
+    #socket: WebSocket | null = null;
+    #closed = false;
+
+    constructor(url: string | URL, protocols?: string | string[]) {
+      if (confirmed) this.#connect(url, protocols);
+      else void ready.then((ok) => ok && this.#connect(url, protocols));
+    }
+
+    #connect(url: string | URL, protocols?: string | string[]): void {
+      if (this.#closed) return;
+      const socket = new WebSocket(url, protocols);
+      socket.binaryType = this.#binaryType;
+      // Whatever handlers the provider has set (or swapped) by the time an event arrives.
+      socket.onopen = (event) => this.onopen?.(event);
+      socket.onmessage = (event) => this.onmessage?.(event);
+      socket.onerror = (event) => this.onerror?.(event);
+      socket.onclose = (event) => this.onclose?.(event);
+      this.#socket = socket;
+    }
+
+    // Set by the provider right after construction, when the real socket may exist already.
+    get binaryType(): BinaryType {
+      return this.#binaryType;
+    }
+
+    set binaryType(value: BinaryType) {
+      this.#binaryType = value;
+      if (this.#socket) this.#socket.binaryType = value;
+    }
+
+    get readyState(): number {
+      return this.#socket?.readyState ?? (this.#closed ? GatedWebSocket.CLOSED : GatedWebSocket.CONNECTING);
+    }
+
+    send(data: string | ArrayBufferLike | Blob | ArrayBufferView): void {
+      this.#socket?.send(data as never);
+    }
+
+    close(code?: number, reason?: string): void {
+      this.#closed = true;
+      this.#socket?.close(code, reason);
+    }
+  }
+  return GatedWebSocket as unknown as typeof WebSocket;
+}
+
 /**
  * Everything live on a conversation page: its meta, breakout control and main-chat documents, and the
- * states derived from them (setup, session). Opened when the page knows who is signed in; `destroy()` when
- * leaving. When the server refuses this copy of the control document (SPEC R94: a moderator demoted while
+ * states derived from them (setup, session). Opened as soon as the page knows whose local copies to open
+ * (the remembered user while /api/me is asked: the sockets wait for the answer); `destroy()` when leaving. When the server refuses this copy of the control document (SPEC R94: a moderator demoted while
  * offline), `refused` says what was not applied and the page goes on with the server's copy.
  */
 export class ConversationSession {
@@ -63,10 +139,16 @@ export class ConversationSession {
   #destroyed = false;
   #recovering = false;
   #recoveries = 0;
+  /** The first control document is open (what the tabs' resync waits for). */
+  #controlOpened = $state(false);
+  /** Aborted by `destroy()`: a socket still waiting for the user's confirmation stops waiting. */
+  readonly #lifetime = new AbortController();
+  readonly #WebSocket: typeof WebSocket;
 
   constructor({ conversationId, me }: { conversationId: string; me: Me }) {
     this.#conversationId = conversationId;
     this.#me = me;
+    this.#WebSocket = createGatedWebSocket(me.userId, this.#lifetime.signal);
     this.outbox = getOutbox(me.userId);
     // What a reload interrupted before it was dismissed is shown again (R94: nothing silently lost).
     this.refused = RefusedChangesState.restore({
@@ -77,7 +159,7 @@ export class ConversationSession {
     });
     // Session moments and phases use the server's clock (R71): measure it while the documents open.
     startServerClock();
-    void this.#open();
+    this.#open();
   }
 
   #isModerator(): boolean {
@@ -93,76 +175,123 @@ export class ConversationSession {
     return openDoc({
       docName: this.#controlName,
       userId: this.#me.userId,
-      mayWrite: () => this.#isModerator()
+      mayWrite: () => this.#isModerator(),
+      WebSocketPolyfill: this.#WebSocket
     });
   }
 
-  async #open(): Promise<void> {
-    const id = asConversationId(this.#conversationId);
-    const userId = this.#me.userId;
-    try {
-      const [meta, chat, control] = await Promise.all([
-        openDoc({ docName: getDocName({ conversationId: id, kind: 'meta' }), userId }),
-        openDoc({ docName: getDocName({ conversationId: id, kind: 'chat' }), userId }),
-        this.#openControl()
-      ]);
-      if (this.#destroyed) {
-        await Promise.all([meta, chat, control].map((d) => d.destroy()));
-        return;
-      }
-      this.#fixed = [meta, chat];
+  /**
+   * Opens the three documents side by side, and each one shows as soon as its local copy has loaded
+   * (R18), not all at once: the title and members (meta) and the main chat whichever is first, the
+   * breakout setup (control) once the members are in too. The setup only reads right with them: who is a
+   * participant, their names, and whether this user moderates (a moderator must not see a participant's
+   * controls meanwhile, nor a refusal report without names, R94).
+   */
+  #open(): void {
+    const metaOpened = this.#openFixed('meta', (meta) => {
       this.members = new MembersState(meta.doc);
+    });
+    void this.#openFixed('chat', (chat) => {
       this.chat = new ChatState({
         doc: chat.doc,
         outbox: this.outbox,
         conversationId: this.#conversationId,
         me: this.#me
       });
-      for (const d of this.#fixed) this.#watch(d, this.#cleanups);
-      this.#useControl(control);
+    });
+    void Promise.all([this.#openControl(), metaOpened]).then(
+      async ([control]) => {
+        if (this.#destroyed) {
+          await control.destroy();
+          return;
+        }
+        this.#useControl(control);
+        this.#controlOpened = true;
+      },
+      (error: unknown) => this.#fail(error)
+    );
 
-      if (typeof window !== 'undefined') {
-        const onLine = () => this.session?.setOffline(isOffline());
-        window.addEventListener('online', onLine);
-        window.addEventListener('offline', onLine);
-        this.#cleanups.push(() => {
-          window.removeEventListener('online', onLine);
-          window.removeEventListener('offline', onLine);
+    if (typeof window !== 'undefined') {
+      const onLine = () => this.session?.setOffline(isOffline());
+      window.addEventListener('online', onLine);
+      window.addEventListener('offline', onLine);
+      this.#cleanups.push(() => {
+        window.removeEventListener('online', onLine);
+        window.removeEventListener('offline', onLine);
+      });
+    }
+    // Tabs exchange the control document's state only between moderators (R93): once the member list
+    // says this user is one (at once from the local copy, or after a promotion) and the control document
+    // is open, ask the other tabs.
+    this.#cleanups.push(
+      $effect.root(() => {
+        $effect(() => {
+          if (this.#controlOpened && this.#isModerator()) untrack(() => this.#control?.resyncTabs());
         });
+      })
+    );
+  }
+
+  /**
+   * Meta or main chat: open for the life of the page; `use` builds its state once the local copy is in.
+   * Settles either way (a failure is in `error`).
+   */
+  async #openFixed(kind: DocKind, use: (d: DocConnection) => void): Promise<void> {
+    try {
+      const d = await openDoc({
+        docName: getDocName({ conversationId: asConversationId(this.#conversationId), kind }),
+        userId: this.#me.userId,
+        WebSocketPolyfill: this.#WebSocket
+      });
+      if (this.#destroyed) {
+        await d.destroy();
+        return;
       }
-      // Tabs exchange the control document's state only between moderators (R93): once the member list
-      // says this user is one (at once from the local copy, or after a promotion), ask the other tabs.
-      this.#cleanups.push(
-        $effect.root(() => {
-          $effect(() => {
-            if (this.#isModerator()) untrack(() => this.#control?.resyncTabs());
-          });
-        })
-      );
+      this.#fixed.push(d);
+      use(d);
+      this.#watch(d, this.#cleanups);
+      this.#updateConnection();
     } catch (error) {
-      this.error = error instanceof Error ? error.message : String(error);
+      this.#fail(error);
     }
   }
 
-  /** Reacts to one document's changes: final closes, reconnects. */
+  #fail(error: unknown): void {
+    if (this.#destroyed) return;
+    this.error ??= error instanceof Error ? error.message : String(error);
+  }
+
+  /** The connection state over every document open now. */
+  #updateConnection(): void {
+    const old = this.connection;
+    const docs = this.#control ? [...this.#fixed, this.#control] : [...this.#fixed];
+    this.connection = new ConnectionState({ docs, outbox: this.outbox });
+    old?.destroy();
+  }
+
+  /**
+   * Reacts to one document's changes: final closes, reconnects. Also to what happened before it was
+   * watched: a document connects as soon as its own copy is loaded, and may have connected (or been
+   * closed) while another one was still loading.
+   */
   #watch(d: DocConnection, cleanups: (() => void)[]): void {
-    let wasConnected = d.status === 'connected';
-    cleanups.push(
-      d.subscribe(() => {
-        if (d.closed) {
-          if (d === this.#control && d.closed.code === 4403) void this.#recoverRefused(d);
-          else if (!this.closed) this.closed = d.closed;
-        }
-        const connected = d.status === 'connected';
-        // A socket that comes back means the server is reachable again: stop waiting out the backoff.
-        if (connected && !wasConnected) this.outbox.kick();
-        // The local clock may have jumped meanwhile (a laptop that slept): measure the server's again.
-        if (connected && !wasConnected && d === this.#control) {
-          void serverClock.measure({ ifOlderThanMs: 10_000 });
-        }
-        wasConnected = connected;
-      })
-    );
+    let wasConnected = false;
+    const check = () => {
+      if (d.closed) {
+        if (d === this.#control && d.closed.code === 4403) void this.#recoverRefused(d);
+        else if (!this.closed) this.closed = d.closed;
+      }
+      const connected = d.status === 'connected';
+      // A socket that comes back means the server is reachable again: stop waiting out the backoff.
+      if (connected && !wasConnected) this.outbox.kick();
+      // The local clock may have jumped meanwhile (a laptop that slept): measure the server's again.
+      if (connected && !wasConnected && d === this.#control) {
+        void serverClock.measure({ ifOlderThanMs: 10_000 });
+      }
+      wasConnected = connected;
+    };
+    cleanups.push(d.subscribe(check));
+    check();
   }
 
   /** Builds the setup and session states on a control document and puts them in place of the old ones. */
@@ -188,23 +317,22 @@ export class ConversationSession {
         if (control.synced) session.markSynced();
       })
     ];
-    this.#watch(control, cleanups);
 
     const old = {
       control: this.#control,
       cleanups: this.#controlCleanups,
       breakout: this.breakout,
-      session: this.session,
-      connection: this.connection
+      session: this.session
     };
     this.#control = control;
     this.#controlCleanups = cleanups;
     this.breakout = breakout;
     this.session = session;
-    this.connection = new ConnectionState({ docs: [...this.#fixed, control], outbox: this.outbox });
+    this.#updateConnection();
+    // Once it is the page's control document, so that a refusal already received is recovered from.
+    this.#watch(control, cleanups);
 
     for (const off of old.cleanups) off();
-    old.connection?.destroy();
     old.session?.destroy();
     old.breakout?.destroy();
     void old.control?.destroy();
@@ -287,6 +415,7 @@ export class ConversationSession {
 
   destroy(): void {
     this.#destroyed = true;
+    this.#lifetime.abort();
     for (const off of this.#cleanups) off();
     for (const off of this.#controlCleanups) off();
     this.members?.destroy();
