@@ -112,7 +112,8 @@ function createGatedWebSocket(userId: string, signal: AbortSignal): typeof WebSo
 /**
  * Everything live on a conversation page: its meta, breakout control and main-chat documents, and the
  * states derived from them (setup, session). Opened as soon as the page knows whose local copies to open
- * (the remembered user while /api/me is asked: the sockets wait for the answer); `destroy()` when leaving. When the server refuses this copy of the control document (SPEC R94: a moderator demoted while
+ * (the remembered user while /api/me is asked: the sockets wait for the answer); `destroy()` when
+ * leaving. When the server refuses this copy of the control document (SPEC R94: a moderator demoted while
  * offline), `refused` says what was not applied and the page goes on with the server's copy.
  */
 export class ConversationSession {
