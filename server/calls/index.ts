@@ -41,6 +41,7 @@ import type { Persistence } from '../persistence/types';
 import { SyncClosedError, type SyncServer } from '../sync/types';
 import { getNextPhaseChange } from './phase';
 import { admitSignaling } from './upgrade';
+import { startKeepalive } from '../http/keepalive';
 
 export { SIGNAL_PATH_PREFIX, getSignalTarget } from './upgrade';
 export { getNextPhaseChange } from './phase';
@@ -207,21 +208,7 @@ export function createCallHub(options: CallHubOptions): CallHub {
     scheduleRevision(conversationId);
   });
 
-  const keepalive = setInterval(() => {
-    for (const peer of everyone) {
-      if (!peer.isAlive) {
-        peer.ws.terminate();
-        continue;
-      }
-      peer.isAlive = false;
-      try {
-        peer.ws.ping();
-      } catch {
-        peer.ws.terminate();
-      }
-    }
-  }, options.pingIntervalMs ?? 30_000);
-  keepalive.unref();
+  const stopKeepalive = startKeepalive(everyone, options.pingIntervalMs);
 
   const isClosedError = (error: unknown) => error instanceof SyncClosedError && closing !== null;
 
@@ -620,7 +607,7 @@ export function createCallHub(options: CallHubOptions): CallHub {
   }
 
   async function shutDown(): Promise<void> {
-    clearInterval(keepalive);
+    stopKeepalive();
     stopControl();
     stopAccess();
     const open = [...everyone];

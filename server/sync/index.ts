@@ -41,6 +41,7 @@ export type {
   SyncServer,
   SyncServerOptions
 } from './types';
+import { startKeepalive } from '../http/keepalive';
 export { CLOSE, SyncClosedError } from './types';
 export { createMetaWriter, type MetaWriter } from './metaWriter';
 
@@ -248,21 +249,7 @@ export function createSyncServer(options: SyncServerOptions): SyncServer {
     for (const conn of affected()) closeIfOutOfRoom(conn, snapshot);
   }
 
-  const keepalive = setInterval(() => {
-    for (const conn of connections) {
-      if (!conn.isAlive) {
-        conn.ws.terminate();
-        continue;
-      }
-      conn.isAlive = false;
-      try {
-        conn.ws.ping();
-      } catch {
-        conn.ws.terminate();
-      }
-    }
-  }, options.pingIntervalMs ?? 30_000);
-  keepalive.unref();
+  const stopKeepalive = startKeepalive(connections, options.pingIntervalMs);
 
   function handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     // Until `ws` owns the socket, a reset by the client must not become an uncaught 'error'.
@@ -492,7 +479,7 @@ export function createSyncServer(options: SyncServerOptions): SyncServer {
   }
 
   async function shutDown(): Promise<void> {
-    clearInterval(keepalive);
+    stopKeepalive();
     const open = [...connections];
     for (const conn of open) conn.close(CLOSE.goingAway, 'The server is restarting.');
     // No client change comes in any more: recorders store what they hold while documents still open.
