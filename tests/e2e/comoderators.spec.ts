@@ -11,7 +11,7 @@ import {
   signUpByApi,
   test
 } from './fixtures';
-import { expectRoomNames, getManagementHeading, getNameBox, getPerson, getRoom } from './panel';
+import { expectRoomNames, getManagementHeading, getNameBox, getPerson, getRoom, setUpRooms } from './panel';
 
 /**
  * Two moderators on one breakout setup (SPEC R95, R96): alice owns the conversation, bob is promoted to
@@ -57,17 +57,7 @@ test('co-moderators see each other in the setup and what they work on; Undo and 
   });
 
   await test.step('alice sets up two rooms, manually assigned', async () => {
-    await alice.getByRole('button', { name: 'More actions' }).click();
-    await alice.getByRole('menuitem', { name: 'Set up breakout rooms' }).click();
-    const dialog = alice.getByRole('dialog', { name: 'Set up breakout rooms' });
-    await dialog.getByRole('spinbutton', { name: 'Number of rooms' }).fill('2');
-    await dialog
-      .getByRole('radiogroup', { name: 'Assignment' })
-      .or(dialog.getByRole('group', { name: 'Assignment' }))
-      .getByRole('radio', { name: 'Manually assign' })
-      .check();
-    await dialog.getByRole('button', { name: 'Create rooms' }).click();
-    await expect(dialog).toBeHidden();
+    await setUpRooms(alice, { count: 2, mode: 'Manually assign' });
     for (const page of [alice, bob]) {
       await expect(getManagementHeading(page)).toBeVisible();
       await expectRoomNames(page, ['Room 1', 'Room 2']);

@@ -13,7 +13,7 @@ import {
   signUpByApi,
   test
 } from './fixtures';
-import { getPerson, getRoom, renameRoom } from './panel';
+import { getPerson, getRoom, renameRoom, setUpRooms } from './panel';
 
 /**
  * A moderator demoted while offline (SPEC R94): alice owns the conversation, bob is a co-moderator who
@@ -49,17 +49,7 @@ test('R94: a moderator demoted while offline is told which changes were not appl
   });
 
   await test.step('alice sets up two rooms and puts carol in "Room 1"; bob sees them', async () => {
-    await alice.getByRole('button', { name: 'More actions' }).click();
-    await alice.getByRole('menuitem', { name: 'Set up breakout rooms' }).click();
-    const dialog = alice.getByRole('dialog', { name: 'Set up breakout rooms' });
-    await dialog.getByRole('spinbutton', { name: 'Number of rooms' }).fill('2');
-    await dialog
-      .getByRole('radiogroup', { name: 'Assignment' })
-      .or(dialog.getByRole('group', { name: 'Assignment' }))
-      .getByRole('radio', { name: 'Manually assign' })
-      .check();
-    await dialog.getByRole('button', { name: 'Create rooms' }).click();
-    await expect(dialog).toBeHidden();
+    await setUpRooms(alice, { count: 2, mode: 'Manually assign' });
     await getPerson(alice, 'Carol').getByRole('button', { name: 'Move Carol to…' }).click();
     await alice.getByRole('menu').getByRole('menuitem', { name: 'Room 1', exact: true }).click();
     await expect(getPerson(alice, 'Carol', getRoom(alice, 'Room 1'))).toHaveCount(1);
