@@ -7,7 +7,10 @@ const config = {
   kit: {
     adapter: adapter({ out: 'build' }),
     // Absolute asset paths, so the service worker can serve one cached shell for any page while offline.
-    paths: { relative: false }
+    paths: { relative: false },
+    // One script for the whole app: an offline start then reads one file from the service worker's
+    // cache instead of a chain of chunks found one after another (SPEC R99).
+    output: { bundleStrategy: 'single' }
   }
 };
 

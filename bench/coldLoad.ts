@@ -10,15 +10,21 @@
  * process is stopped, and the conversation is opened again in a new tab, `LOADS` times after a warm-up.
  *
  * Each sample runs from the navigation's start (the page's `performance` time origin) to the first frame
- * painted after the last room of the rooms' panel shows its name and its people ("Room 100", "10 people"),
- * as an init script's MutationObserver sees it. The breakdown: when the app shell arrived (from the
+ * painted after the last room of the rooms' panel shows its name and its people ("Room 100", "10 people")
+ * and every room on screen shows all its people's rows, as an init script's MutationObserver sees it.
+ * (Rooms off screen get their rows on the frames after, SPEC R99; when the last row of all is drawn is
+ * reported too.) The breakdown: when the app shell arrived (from the
  * service worker), when the last of the three documents (meta, chat, control) had loaded its IndexedDB
  * copy (openDoc opens a document's socket right after that, so the script notes each socket's creation),
  * and when the title showed.
+ *
+ * The browser has a profile on disk, as a person's browser does: Playwright's default contexts are
+ * incognito-like, with IndexedDB and the caches in memory.
  */
-import { statSync, readdirSync, existsSync } from 'node:fs';
+import { statSync, readdirSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser, type BrowserContext, type LaunchOptions } from '@playwright/test';
+import { chromium, type BrowserContext, type LaunchOptions } from '@playwright/test';
 import playwrightConfig from '../playwright.config';
 import { asUserId } from '../src/lib/domain/ids';
 import type { Member } from '../src/lib/domain/breakout';
@@ -42,6 +48,8 @@ export interface ColdLoadSample {
   visibleMs: number;
   /** … → the setup in the DOM (before that frame). */
   domMs: number;
+  /** … → every person's row of the board drawn (R99: rows off screen come on the frames after). */
+  allRowsMs: number;
   /** … → the conversation's title in the heading. */
   titleMs: number;
   /** … → the last document's IndexedDB copy loaded (openDoc then opens its socket). */
@@ -64,6 +72,7 @@ export interface ColdLoadResult {
   minMs: number;
   maxMs: number;
   medianDomMs: number;
+  medianAllRowsMs: number;
   medianTitleMs: number;
   medianShellMs: number;
   medianLocalMs: number;
@@ -158,6 +167,7 @@ interface Expectation {
   rooms: number;
   lastRoom: string;
   countText: string;
+  participants: number;
 }
 
 /**
@@ -168,6 +178,7 @@ function installMarks(expect: Expectation): void {
   type Marks = {
     titleMs?: number;
     domMs?: number;
+    allRowsMs?: number;
     visibleMs?: number;
     status?: string;
     sockets: number[];
@@ -186,16 +197,35 @@ function installMarks(expect: Expectation): void {
     if (marks.titleMs === undefined && document.querySelector('h1')?.textContent?.trim() === expect.title) {
       marks.titleMs = performance.now();
     }
-    if (marks.domMs !== undefined) return;
-    const rooms = document.querySelectorAll('#breakout-rooms section.room');
+    if (
+      marks.allRowsMs === undefined &&
+      document.querySelectorAll('#breakout-rooms li.person').length === expect.participants
+    ) {
+      marks.allRowsMs = performance.now();
+    }
+    if (marks.domMs !== undefined) {
+      if (marks.allRowsMs !== undefined) observer.disconnect();
+      return;
+    }
+    const rooms = Array.from(document.querySelectorAll<HTMLElement>('#breakout-rooms section.room'));
     if (rooms.length !== expect.rooms) return;
     const last = rooms[rooms.length - 1];
     if (last.querySelector('h3')?.textContent?.trim() !== expect.lastRoom) return;
     if (last.querySelector('.count')?.textContent?.trim() !== expect.countText) return;
+    // Every room on screen shows all its people (its count says how many).
+    const onScreen = rooms.filter((room) => {
+      const { top, bottom } = room.getBoundingClientRect();
+      return bottom > 0 && top < innerHeight;
+    });
+    const complete = onScreen.every(
+      (room) =>
+        room.querySelectorAll('li.person').length ===
+        Number.parseInt(room.querySelector('.count')?.textContent ?? '', 10)
+    );
+    if (!complete) return;
     marks.domMs = performance.now();
     marks.status =
       document.querySelector('[role="status"][aria-label="Connection"]')?.textContent?.trim() ?? '';
-    observer.disconnect();
     // The frame that shows it: a task queued from requestAnimationFrame runs after that frame's paint.
     requestAnimationFrame(() =>
       setTimeout(() => {
@@ -211,8 +241,11 @@ async function loadOnce(context: BrowserContext, url: string): Promise<ColdLoadS
   try {
     await page.goto(url, { waitUntil: 'commit', timeout: LOAD_TIMEOUT_MS });
     await page.waitForFunction(
-      () =>
-        (window as unknown as { __coldLoad?: { visibleMs?: number } }).__coldLoad?.visibleMs !== undefined,
+      () => {
+        const marks = (window as unknown as { __coldLoad?: { visibleMs?: number; allRowsMs?: number } })
+          .__coldLoad;
+        return marks?.visibleMs !== undefined && marks.allRowsMs !== undefined;
+      },
       undefined,
       { timeout: LOAD_TIMEOUT_MS }
     );
@@ -222,6 +255,7 @@ async function loadOnce(context: BrowserContext, url: string): Promise<ColdLoadS
           __coldLoad: {
             titleMs?: number;
             domMs: number;
+            allRowsMs: number;
             visibleMs: number;
             status: string;
             sockets: number[];
@@ -232,6 +266,7 @@ async function loadOnce(context: BrowserContext, url: string): Promise<ColdLoadS
       return {
         visibleMs: marks.visibleMs,
         domMs: marks.domMs,
+        allRowsMs: marks.allRowsMs,
         titleMs: marks.titleMs ?? Number.NaN,
         localMs: marks.sockets.length > 0 ? Math.max(...marks.sockets) : Number.NaN,
         shellMs: navigation?.responseEnd ?? Number.NaN,
@@ -265,7 +300,8 @@ export async function measureColdLoad({
   }
 
   let server: ServerProcess | null = null;
-  let browser: Browser | null = null;
+  let context: BrowserContext | null = null;
+  const profileDir = mkdtempSync(join(tmpdir(), 'parley-cold-load-'));
   // If the bench's watchdog ends the process meanwhile, the server must not outlive it.
   const killServer = () => {
     if (server) process.kill(server.pid, 'SIGTERM');
@@ -282,8 +318,10 @@ export async function measureColdLoad({
     await postMessages(server, seed);
     await writeSetup(server, seed, rooms);
 
-    browser = await chromium.launch(getLaunchOptions());
-    const context = await browser.newContext({ viewport: { width: 1280, height: 720 } });
+    context = await chromium.launchPersistentContext(profileDir, {
+      ...getLaunchOptions(),
+      viewport: { width: 1280, height: 720 }
+    });
     const [name, ...value] = seed.writerCookie.split('=');
     await context.addCookies([
       { name, value: value.join('='), url: server.origin, httpOnly: true, sameSite: 'Lax' }
@@ -294,7 +332,8 @@ export async function measureColdLoad({
       title: TITLE,
       rooms,
       lastRoom: `Room ${rooms}`,
-      countText: `${perRoom} ${perRoom === 1 ? 'person' : 'people'}`
+      countText: `${perRoom} ${perRoom === 1 ? 'person' : 'people'}`,
+      participants
     } satisfies Expectation);
     const url = `${server.origin}/c/${seed.conversationId}`;
 
@@ -341,6 +380,7 @@ export async function measureColdLoad({
       minMs: Math.min(...visible),
       maxMs: Math.max(...visible),
       medianDomMs: median(samples.map((s) => s.domMs)),
+      medianAllRowsMs: median(samples.map((s) => s.allRowsMs)),
       medianTitleMs: median(samples.map((s) => s.titleMs)),
       medianShellMs: median(samples.map((s) => s.shellMs)),
       medianLocalMs: median(samples.map((s) => s.localMs)),
@@ -351,9 +391,10 @@ export async function measureColdLoad({
     failures.push(`cold load: ${(error as Error).message.split('\n')[0]}`);
     return null;
   } finally {
-    await browser?.close();
+    await context?.close();
     await server?.stop();
     process.off('exit', killServer);
+    rmSync(profileDir, { recursive: true, force: true });
   }
 }
 
@@ -361,7 +402,7 @@ export function describeColdLoad(result: ColdLoadResult): string[] {
   const f = (ms: number) => ms.toFixed(0);
   return [
     `cold load in Chromium, server stopped: ${result.rooms} rooms, ${result.participants} participants, ${result.messages} messages; ${result.loads} loads after ${result.warmupLoads} warm-up, each in a new tab`,
-    `  setup painted: median ${f(result.medianMs)} ms (min ${f(result.minMs)}, max ${f(result.maxMs)}); app shell from the service worker ${f(result.medianShellMs)} ms, local copies of the 3 documents loaded ${f(result.medianLocalMs)} ms, title ${f(result.medianTitleMs)} ms, setup in the DOM ${f(result.medianDomMs)} ms (medians); the online visit took ${f(result.onlineMs)} ms`,
+    `  setup painted: median ${f(result.medianMs)} ms (min ${f(result.minMs)}, max ${f(result.maxMs)}); app shell from the service worker ${f(result.medianShellMs)} ms, local copies of the 3 documents loaded ${f(result.medianLocalMs)} ms, title ${f(result.medianTitleMs)} ms, setup in the DOM ${f(result.medianDomMs)} ms, every row of the board drawn ${f(result.medianAllRowsMs)} ms (medians); the online visit took ${f(result.onlineMs)} ms`,
     `  samples (ms): ${result.samples.map((s) => f(s.visibleMs)).join(', ')}`,
     ...result.notes.map((note) => `  ${note}`)
   ];

@@ -109,6 +109,16 @@ function createGatedWebSocket(userId: string, signal: AbortSignal): typeof WebSo
   return GatedWebSocket as unknown as typeof WebSocket;
 }
 
+/** The documents a conversation page opens: what `ConversationSession` opens, in that order. */
+function getPageDocNames(conversationId: string): { meta: string; chat: string; control: string } {
+  const id = asConversationId(conversationId);
+  return {
+    meta: getDocName({ conversationId: id, kind: 'meta' }),
+    chat: getDocName({ conversationId: id, kind: 'chat' }),
+    control: getDocName({ conversationId: id, kind: 'control' })
+  };
+}
+
 /**
  * Everything live on a conversation page: its meta, breakout control and main-chat documents, and the
  * states derived from them (setup, session). Opened as soon as the page knows whose local copies to open
@@ -168,7 +178,7 @@ export class ConversationSession {
   }
 
   get #controlName(): string {
-    return getDocName({ conversationId: asConversationId(this.#conversationId), kind: 'control' });
+    return getPageDocNames(this.#conversationId).control;
   }
 
   #openControl(): Promise<DocConnection> {
@@ -240,7 +250,7 @@ export class ConversationSession {
   async #openFixed(kind: DocKind, use: (d: DocConnection) => void): Promise<void> {
     try {
       const d = await openDoc({
-        docName: getDocName({ conversationId: asConversationId(this.#conversationId), kind }),
+        docName: getPageDocNames(this.#conversationId)[kind],
         userId: this.#me.userId,
         WebSocketPolyfill: this.#WebSocket
       });
