@@ -26,6 +26,13 @@ function isOffline(): boolean {
   return typeof navigator !== 'undefined' && navigator.onLine === false;
 }
 
+/**
+ * How long the documents' local copies wait for each other after the first is loaded, to show together
+ * (R99): long enough for copies loaded side by side, short enough not to hold a small one back for a
+ * large one.
+ */
+const TOGETHER_MS = 150;
+
 /** Refusals handled per page; a server that keeps refusing after that gets the plain close message. */
 const MAX_RECOVERIES = 3;
 
@@ -192,17 +199,26 @@ export class ConversationSession {
   }
 
   /**
-   * Opens the three documents side by side, and each one shows as soon as its local copy has loaded
-   * (R18), not all at once: the title and members (meta) and the main chat whichever is first, the
-   * breakout setup (control) once the members are in too. The setup only reads right with them: who is a
-   * participant, their names, and whether this user moderates (a moderator must not see a participant's
-   * controls meanwhile, nor a refusal report without names, R94).
+   * Opens the three documents side by side. Their local copies usually load within a few milliseconds
+   * of each other, and then they show together: the page is drawn and laid out once rather than three
+   * times (R99). One that takes longer does not hold the others back beyond `TOGETHER_MS` after the first
+   * (R18). The breakout setup (control) never shows before the members (meta): it only reads right with
+   * them: who is a participant, their names, and whether this user moderates (a moderator must not see a
+   * participant's controls meanwhile, nor a refusal report without names, R94).
    */
   #open(): void {
-    const metaOpened = this.#openFixed('meta', (meta) => {
+    let loaded = 0;
+    let release: () => void = () => {};
+    const together = new Promise<void>((resolve) => (release = resolve));
+    const arrived = () => {
+      loaded += 1;
+      if (loaded === 1) setTimeout(release, TOGETHER_MS);
+      if (loaded === 3) release();
+    };
+    const metaOpened = this.#openFixed('meta', arrived, together, (meta) => {
       this.members = new MembersState(meta.doc);
     });
-    void this.#openFixed('chat', (chat) => {
+    void this.#openFixed('chat', arrived, together, (chat) => {
       this.chat = new ChatState({
         doc: chat.doc,
         outbox: this.outbox,
@@ -210,7 +226,8 @@ export class ConversationSession {
         me: this.#me
       });
     });
-    void Promise.all([this.#openControl(), metaOpened]).then(
+    const controlOpened = this.#openControl().finally(arrived);
+    void Promise.all([controlOpened, metaOpened, together]).then(
       async ([control]) => {
         if (this.#destroyed) {
           await control.destroy();
@@ -244,16 +261,23 @@ export class ConversationSession {
   }
 
   /**
-   * Meta or main chat: open for the life of the page; `use` builds its state once the local copy is in.
-   * Settles either way (a failure is in `error`).
+   * Meta or main chat: open for the life of the page; `use` builds its state once the local copy is in
+   * (`arrived` is told) and `together` says the others are in too, or were too slow. Settles either way
+   * (a failure is in `error`).
    */
-  async #openFixed(kind: DocKind, use: (d: DocConnection) => void): Promise<void> {
+  async #openFixed(
+    kind: DocKind,
+    arrived: () => void,
+    together: Promise<void>,
+    use: (d: DocConnection) => void
+  ): Promise<void> {
     try {
       const d = await openDoc({
         docName: getPageDocNames(this.#conversationId)[kind],
         userId: this.#me.userId,
         WebSocketPolyfill: this.#WebSocket
-      });
+      }).finally(arrived);
+      await together;
       if (this.#destroyed) {
         await d.destroy();
         return;

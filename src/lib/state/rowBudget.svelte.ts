@@ -41,6 +41,11 @@ export class RowBudget {
     return this.#done;
   }
 
+  /** Rows drawn so far in board order (every row once `done`). */
+  get rows(): number {
+    return this.#done ? Infinity : this.#rows;
+  }
+
   /** Whether drawing has begun (`start` was called). */
   get started(): boolean {
     return this.#started;
