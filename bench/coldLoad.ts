@@ -227,11 +227,19 @@ function installMarks(expect: Expectation): void {
     marks.status =
       document.querySelector('[role="status"][aria-label="Connection"]')?.textContent?.trim() ?? '';
     // The frame that shows it: a task queued from requestAnimationFrame runs after that frame's paint.
-    requestAnimationFrame(() =>
-      setTimeout(() => {
-        marks.visibleMs = performance.now();
-      }, 0)
-    );
+    // At the highest priority, so work the app itself queued for after the paint (the rest of the board,
+    // R99) runs after this mark rather than before it.
+    // (No named functions here: the bundler's name helper does not exist in the page.)
+    const { scheduler } = window as unknown as {
+      scheduler?: { postTask(task: () => void, options: { priority: 'user-blocking' }): Promise<void> };
+    };
+    requestAnimationFrame(() => {
+      if (scheduler) {
+        void scheduler.postTask(() => (marks.visibleMs = performance.now()), { priority: 'user-blocking' });
+      } else {
+        setTimeout(() => (marks.visibleMs = performance.now()), 0);
+      }
+    });
   });
   observer.observe(document, { childList: true, subtree: true, characterData: true });
 }

@@ -11,6 +11,12 @@ const sw = /** @type {ServiceWorkerGlobalScope} */ (/** @type {unknown} */ (self
 const CACHE = `parley-${version}`;
 const SHELL = '/';
 const ASSETS = [...build, ...files];
+const ASSET_PATHS = new Set(ASSETS);
+
+/** @type {Promise<Cache> | null} */
+let opened = null;
+/** This version's cache, opened once for all the requests this worker answers (SPEC R99). */
+const openCache = () => (opened ??= caches.open(CACHE));
 
 sw.addEventListener('install', (event) => {
   event.waitUntil(
@@ -38,9 +44,13 @@ sw.addEventListener('fetch', (event) => {
   if (url.origin !== sw.location.origin) return;
   if (url.pathname.startsWith('/api/') || url.pathname.startsWith('/ws')) return;
 
-  if (ASSETS.includes(url.pathname)) {
+  if (ASSET_PATHS.has(url.pathname)) {
     // Built files are content-hashed, so the cached copy is always the right one.
-    event.respondWith(caches.match(url.pathname).then((cached) => cached ?? fetch(request)));
+    event.respondWith(
+      openCache()
+        .then((cache) => cache.match(url.pathname))
+        .then((cached) => cached ?? fetch(request))
+    );
     return;
   }
 
@@ -58,7 +68,7 @@ sw.addEventListener('fetch', (event) => {
  * @returns {Promise<Response>}
  */
 async function navigate(request, url) {
-  const cache = await caches.open(CACHE);
+  const cache = await openCache();
   const key = url.origin + url.pathname;
   try {
     const response = await fetch(request);

@@ -5,7 +5,7 @@ import { getDocName } from '../domain/docs';
 import { asConversationId, asUserId } from '../domain/ids';
 import { isModerator } from '../domain/roles';
 import { exportSetup, setupDiff } from '../domain/setupDiff';
-import { openDoc, type DocConnection, type FinalClose } from '../sync/openDoc';
+import { openDoc, openLocalCopyEarly, type DocConnection, type FinalClose } from '../sync/openDoc';
 import { getOutbox, type Outbox } from '../sync/outbox';
 import {
   fetchServerCopy,
@@ -127,6 +127,24 @@ function getPageDocNames(conversationId: string): { meta: string; chat: string; 
 }
 
 /**
+ * Starts reading the local copies a conversation page will open, while the app is still starting (SPEC
+ * R99): called by the client's `init` hook for an address of a conversation, with the remembered user.
+ * The page then finds them loaded, or nearly: the main thread is idle meanwhile, as the page draws
+ * nothing of the conversation before its copies are in.
+ */
+export function preloadConversation({
+  conversationId,
+  userId
+}: {
+  conversationId: string;
+  userId: string;
+}): void {
+  for (const docName of Object.values(getPageDocNames(conversationId))) {
+    openLocalCopyEarly({ userId, docName });
+  }
+}
+
+/**
  * Everything live on a conversation page: its meta, breakout control and main-chat documents, and the
  * states derived from them (setup, session). Opened as soon as the page knows whose local copies to open
  * (the remembered user while /api/me is asked: the sockets wait for the answer); `destroy()` when
@@ -144,6 +162,13 @@ export class ConversationSession {
   error = $state<string | null>(null);
   /** Changes to the breakout rooms the server did not apply (R94), until dismissed. */
   refused = $state<RefusedChangesState | null>(null);
+  /**
+   * The members and the main chat are loaded (from IndexedDB or the server), or they could not be: the
+   * page is drawn once, with them, rather than first empty and then again (R99).
+   */
+  readonly ready: boolean = $derived(
+    (this.members !== null && this.chat !== null) || this.error !== null || this.closed !== null
+  );
   readonly outbox: Outbox;
 
   #conversationId: string;

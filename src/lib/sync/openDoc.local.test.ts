@@ -2,7 +2,7 @@ import 'fake-indexeddb/auto';
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { IndexeddbPersistence } from 'y-indexeddb';
-import { getLocalDbName, openDoc } from './openDoc';
+import { getLocalDbName, openDoc, openLocalCopyEarly } from './openDoc';
 
 /** A socket that never connects: these tests are about the local copy, as with the server down. */
 class UnreachableSocket {
@@ -70,5 +70,71 @@ describe('local copies (R18, R99)', () => {
     expect(bobs.doc.getMap('setup').get('name')).toBeUndefined();
     await bobs.destroy();
     expect(await readCopy('alice000', docName)).toBe('Alice’s rooms');
+  });
+});
+
+/** Stores a document with one room name in it as this user's local copy, as an earlier visit would. */
+async function storeCopy(userId: string, docName: string, name: string): Promise<void> {
+  const doc = new Y.Doc();
+  const local = new IndexeddbPersistence(getLocalDbName({ userId, docName }), doc);
+  await local.whenSynced;
+  doc.getMap('setup').set('name', name);
+  // y-indexeddb stores each update in its own transaction: let this one commit.
+  await pause(50);
+  await local.destroy();
+}
+
+describe('local copies read early (R99)', () => {
+  it('openDoc takes over the copy started early: it holds the stored state, and later changes are stored', async () => {
+    const docName = 'conversation/localcopy0003/control';
+    await storeCopy('alice000', docName, 'Garden');
+
+    openLocalCopyEarly({ userId: 'alice000', docName });
+    const connection = await openDoc({ docName, userId: 'alice000', ...offline });
+    expect(connection.doc.getMap('setup').get('name')).toBe('Garden');
+    connection.doc.getMap('setup').set('name', 'Plenary');
+    await pause(50);
+    await connection.destroy();
+    expect(await readCopy('alice000', docName)).toBe('Plenary');
+  });
+
+  it('a copy started early for one user is never given to another user of the browser', async () => {
+    const docName = 'conversation/localcopy0004/control';
+    await storeCopy('alice000', docName, 'Alice’s rooms');
+
+    openLocalCopyEarly({ userId: 'alice000', docName, unclaimedMs: 100 });
+    const bobs = await openDoc({ docName, userId: 'bob00000', ...offline });
+    expect(bobs.doc.getMap('setup').get('name')).toBeUndefined();
+    await bobs.destroy();
+  });
+
+  it('a copy nobody takes over is closed again, and the next open reads the database afresh', async () => {
+    const docName = 'conversation/localcopy0005/control';
+    await storeCopy('alice000', docName, 'Garden');
+
+    openLocalCopyEarly({ userId: 'alice000', docName, unclaimedMs: 20 });
+    await pause(100);
+    const connection = await openDoc({ docName, userId: 'alice000', ...offline });
+    expect(connection.doc.isDestroyed).toBe(false);
+    expect(connection.doc.getMap('setup').get('name')).toBe('Garden');
+    connection.doc.getMap('setup').set('name', 'Library');
+    await pause(50);
+    await connection.destroy();
+    expect(await readCopy('alice000', docName)).toBe('Library');
+  });
+
+  it('asking twice starts one early copy, which the first open takes; the next open reads afresh', async () => {
+    const docName = 'conversation/localcopy0006/control';
+    await storeCopy('alice000', docName, 'Garden');
+
+    openLocalCopyEarly({ userId: 'alice000', docName });
+    openLocalCopyEarly({ userId: 'alice000', docName });
+    const first = await openDoc({ docName, userId: 'alice000', ...offline });
+    const second = await openDoc({ docName, userId: 'alice000', ...offline });
+    expect(second.doc).not.toBe(first.doc);
+    expect(first.doc.getMap('setup').get('name')).toBe('Garden');
+    expect(second.doc.getMap('setup').get('name')).toBe('Garden');
+    await first.destroy();
+    await second.destroy();
   });
 });

@@ -85,6 +85,16 @@ function mayResetOnce(docName: string): boolean {
   return true;
 }
 
+/** A local copy being read before anyone asked for its document (`openLocalCopyEarly`). */
+interface EarlyCopy {
+  doc: Y.Doc;
+  local: IndexeddbPersistence;
+  expiry: ReturnType<typeof setTimeout>;
+}
+
+/** By IndexedDB database name: per user and document. */
+const earlyCopies = new Map<string, EarlyCopy>();
+
 /**
  * A new document that starts reading its IndexedDB copy now. While the copy is read in, nobody listens
  * for updates: Yjs then does not encode the whole loaded state once more only for y-indexeddb to see it
@@ -96,6 +106,42 @@ function startLocalCopy(dbName: string): { doc: Y.Doc; local: IndexeddbPersisten
   const local = new IndexeddbPersistence(dbName, doc);
   doc.off('update', local._storeUpdate);
   return { doc, local };
+}
+
+/**
+ * Starts reading this user's IndexedDB copy of a document before the page asks for it (SPEC R99): the
+ * app calls it while it starts, when the address says which conversation will open, so IndexedDB works
+ * while the app's code runs. The next `openDoc` of that user and document takes it over; one nobody
+ * takes within `unclaimedMs` is closed again. Does nothing without IndexedDB or when already started.
+ */
+export function openLocalCopyEarly({
+  userId,
+  docName,
+  unclaimedMs = 10_000
+}: {
+  userId: string;
+  docName: string;
+  unclaimedMs?: number;
+}): void {
+  if (typeof indexedDB === 'undefined') return;
+  const dbName = getLocalDbName({ userId, docName });
+  if (earlyCopies.has(dbName)) return;
+  const { doc, local } = startLocalCopy(dbName);
+  const expiry = setTimeout(() => {
+    if (earlyCopies.get(dbName)?.doc !== doc) return;
+    earlyCopies.delete(dbName);
+    void local.destroy().then(() => doc.destroy());
+  }, unclaimedMs);
+  earlyCopies.set(dbName, { doc, local, expiry });
+}
+
+/** The early copy of this database, now owned by the caller; `null` when none was started. */
+function claimEarlyCopy(dbName: string): { doc: Y.Doc; local: IndexeddbPersistence } | null {
+  const early = earlyCopies.get(dbName);
+  if (!early) return null;
+  earlyCopies.delete(dbName);
+  clearTimeout(early.expiry);
+  return { doc: early.doc, local: early.local };
 }
 
 export interface OpenDocOptions {
@@ -138,7 +184,7 @@ export async function openDoc({
   let local: IndexeddbPersistence | null = null;
   if (persist) {
     const dbName = getLocalDbName({ userId, docName });
-    ({ doc, local } = startLocalCopy(dbName));
+    ({ doc, local } = claimEarlyCopy(dbName) ?? startLocalCopy(dbName));
     // A broken or blocked IndexedDB must not keep the page from going online.
     await Promise.race([local.whenSynced, new Promise((resolve) => setTimeout(resolve, 3000))]);
     doc.on('update', local._storeUpdate);
