@@ -338,9 +338,15 @@ test('alice sets up three named rooms and assigns by drag and drop, keyboard and
     beforeMembers = await getMemberList(alice).getByRole('listitem').allInnerTexts();
   });
 
-  await test.step('alice: "More actions" → "Conversation settings" → "Breakout rooms"; Cancel keeps the rooms', async () => {
-    await getMoreActions(alice).click();
-    await alice.getByRole('menuitem', { name: 'Conversation settings' }).click();
+  await test.step('alice, by keyboard: "More actions" → "Conversation settings" → "Breakout rooms"; Cancel keeps the rooms', async () => {
+    // The menu is built on first use (R99): Enter on its plain button opens it with the first item focused.
+    await getMoreActions(alice).focus();
+    await alice.keyboard.press('Enter');
+    await expect(alice.getByRole('menuitem', { name: 'Set up breakout rooms' })).toBeFocused();
+    await alice.keyboard.press('ArrowDown');
+    await alice.keyboard.press('ArrowDown');
+    await expect(alice.getByRole('menuitem', { name: 'Conversation settings' })).toBeFocused();
+    await alice.keyboard.press('Enter');
     await expect(alice).toHaveURL(new RegExp(`${path}/settings$`));
     await expect(alice.getByRole('heading', { level: 1, name: 'Conversation settings' })).toBeVisible();
     await expect(alice.getByRole('heading', { name: 'Breakout rooms', exact: true })).toBeVisible();
