@@ -41,7 +41,7 @@ const EMPTY_STATE: BreakoutState = { mode: null, rooms: [], assignments: new Map
  * the setup and on what (R95).
  */
 export class BreakoutSetupState {
-  #raw = $state<BreakoutState>(EMPTY_STATE);
+  #raw = $state.raw<BreakoutState>(EMPTY_STATE);
   #getMembers: () => MetaMember[] = () => [];
   #doc: Y.Doc;
   #userId: string;

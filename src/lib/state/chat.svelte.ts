@@ -28,8 +28,8 @@ function toStatus(state: OutboxItem['state']): ChatItemStatus {
  * still in the outbox. A message leaves the outbox view the moment the document holds its id.
  */
 export class ChatState {
-  #entries = $state<ChatEntry[]>([]);
-  #outboxItems = $state<OutboxItem[]>([]);
+  #entries = $state.raw<ChatEntry[]>([]);
+  #outboxItems = $state.raw<OutboxItem[]>([]);
   #unsubscribe: (() => void)[] = [];
   #outbox: Outbox;
 

@@ -4,7 +4,7 @@ import { getConnectionLabel, type ConnectionLabel } from './connectionLabel';
 
 /** The page's connection state, from every open document and the outbox. */
 export class ConnectionState {
-  #providers = $state<{ status: DocConnection['status']; synced: boolean }[]>([]);
+  #providers = $state.raw<{ status: DocConnection['status']; synced: boolean }[]>([]);
   #pendingCount = $state(0);
   #flushing = $state(false);
   #unsubscribe: (() => void)[] = [];

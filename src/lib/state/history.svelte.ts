@@ -15,7 +15,7 @@ const NOT_A_MODERATOR = 'Only moderators can read the setup history.';
  */
 export class HistoryState {
   /** Newest first. */
-  entries = $state<HistoryEntry[]>([]);
+  entries = $state.raw<HistoryEntry[]>([]);
   /** The local copy is loaded (the entries as last seen). */
   loaded = $state(false);
   /** The server's entries have arrived since the document opened. */

@@ -11,8 +11,9 @@ import {
 
 /** Title and members of a conversation, live from its meta document (written by the server only). */
 export class MembersState {
-  members = $state<MetaMember[]>([]);
-  info = $state<MetaConversation | null>(null);
+  // Raw: each change reads the whole list anew (a thousand people: no proxy per person, R99).
+  members = $state.raw<MetaMember[]>([]);
+  info = $state.raw<MetaConversation | null>(null);
   #unobserve: () => void;
 
   constructor(doc: Y.Doc) {

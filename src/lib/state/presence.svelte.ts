@@ -17,7 +17,7 @@ export class PresenceState {
   #presence: SetupPresence | null;
   #userId: string;
   #isParticipant: (userId: UserId) => boolean;
-  #peers = $state<Peer[]>([]);
+  #peers = $state.raw<Peer[]>([]);
   #editing = $state<Editing | null>(null);
   #unsubscribe: () => void = () => {};
 

@@ -170,7 +170,7 @@ export function describeChange({
  */
 export class SessionState {
   #session = $state<SessionRecord | null>(null);
-  #help = $state<HelpRequest[]>([]);
+  #help = $state.raw<HelpRequest[]>([]);
   // eslint-disable-next-line svelte/prefer-svelte-reactivity -- replaced whole on every read, never mutated
   #returned = $state<ReadonlySet<UserId>>(new Set());
   #clock: () => number;
