@@ -52,6 +52,36 @@ function runShellScript({
 
 const settle = () => new Promise((resolve) => setTimeout(resolve, 50));
 
+const [META] = pageDatabases(USER.id, CONVERSATION);
+
+/** Runs `use` with `factory` as the page's IndexedDB (y-indexeddb reads the global). */
+async function withIndexedDb(factory: IDBFactory, use: () => Promise<void>): Promise<void> {
+  vi.stubGlobal('indexedDB', factory);
+  try {
+    await use();
+  } finally {
+    vi.unstubAllGlobals();
+  }
+}
+
+/** y-indexeddb stores a meta document with this title, as a visit would. */
+async function storeTitle(name: string, title: string): Promise<void> {
+  const doc = new Y.Doc();
+  const local = new IndexeddbPersistence(name, doc);
+  await local.whenSynced;
+  doc.getMap('info').set('title', title);
+  await settle();
+  await local.destroy();
+}
+
+/** y-indexeddb opens the stored copy again: its title, and the persistence to go on with. */
+async function openCopy(name: string): Promise<{ title: unknown; local: IndexeddbPersistence }> {
+  const doc = new Y.Doc();
+  const local = new IndexeddbPersistence(name, doc);
+  await local.whenSynced;
+  return { title: doc.getMap('info').get('title'), local };
+}
+
 describe('the app shell opens a conversation’s local copies early (R99)', () => {
   it('opens exactly the databases openDoc uses, on the conversation page and its settings', () => {
     for (const pathname of [`/c/${CONVERSATION}`, `/c/${CONVERSATION}/settings`]) {
@@ -75,50 +105,27 @@ describe('the app shell opens a conversation’s local copies early (R99)', () =
     expect(await factory.databases()).toEqual([]);
 
     // y-indexeddb creates the database with its stores and stores what it is given.
-    vi.stubGlobal('indexedDB', factory);
-    try {
-      const [meta] = pageDatabases(USER.id, CONVERSATION);
-      const doc = new Y.Doc();
-      const local = new IndexeddbPersistence(meta, doc);
-      await local.whenSynced;
-      doc.getMap('info').set('title', 'Workshop');
-      await settle();
-      await local.destroy();
-      const reopened = new Y.Doc();
-      const again = new IndexeddbPersistence(meta, reopened);
-      await again.whenSynced;
-      expect(reopened.getMap('info').get('title')).toBe('Workshop');
-      await again.destroy();
-    } finally {
-      vi.unstubAllGlobals();
-    }
+    await withIndexedDb(factory, async () => {
+      await storeTitle(META, 'Workshop');
+      const copy = await openCopy(META);
+      expect(copy.title).toBe('Workshop');
+      await copy.local.destroy();
+    });
   });
 
   it('keeps an existing copy as it is, and lets go of it when it is to be deleted', async () => {
     const factory = new IDBFactory();
-    vi.stubGlobal('indexedDB', factory);
-    try {
-      const [meta] = pageDatabases(USER.id, CONVERSATION);
-      const doc = new Y.Doc();
-      const local = new IndexeddbPersistence(meta, doc);
-      await local.whenSynced;
-      doc.getMap('info').set('title', 'Workshop');
-      await settle();
-      await local.destroy();
-
+    await withIndexedDb(factory, async () => {
+      await storeTitle(META, 'Workshop');
       runShellScript({ pathname: `/c/${CONVERSATION}`, remembered: USER, factory });
       await settle();
-      const reopened = new Y.Doc();
-      const again = new IndexeddbPersistence(meta, reopened);
-      await again.whenSynced;
-      expect(reopened.getMap('info').get('title')).toBe('Workshop');
+      const copy = await openCopy(META);
+      expect(copy.title).toBe('Workshop');
       // A copy the server refused is deleted (openDoc's reset): the shell's connection does not block it.
-      await again.clearData();
+      await copy.local.clearData();
       // (y-indexeddb does not wait for the deletion itself.)
       await settle();
-      expect((await factory.databases()).map((d) => d.name)).not.toContain(meta);
-    } finally {
-      vi.unstubAllGlobals();
-    }
+      expect((await factory.databases()).map((d) => d.name)).not.toContain(META);
+    });
   });
 });
