@@ -1,21 +1,7 @@
 import { QueryClient } from '@tanstack/svelte-query';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { User } from './types';
-
-/** localStorage as a browser has it, for Node. */
-function memoryStorage(): Storage {
-  const items = new Map<string, string>();
-  return {
-    get length() {
-      return items.size;
-    },
-    clear: () => items.clear(),
-    getItem: (key) => items.get(key) ?? null,
-    key: (i) => [...items.keys()][i] ?? null,
-    removeItem: (key) => void items.delete(key),
-    setItem: (key, value) => void items.set(key, String(value))
-  };
-}
+import { memoryStorage } from '../../../tests/helpers/localStorage';
 
 const alice = { id: 'alice000', username: 'alice', displayName: 'Alice' } as User;
 const bob = { id: 'bob00000', username: 'bob', displayName: 'Bob' } as User;

@@ -8,21 +8,7 @@ import {
   UNREACHABLE_MESSAGE
 } from './client';
 import type { ConversationSummary, User } from './types';
-
-/** localStorage as a browser has it, for Node. */
-function memoryStorage(): Storage {
-  const items = new Map<string, string>();
-  return {
-    get length() {
-      return items.size;
-    },
-    clear: () => items.clear(),
-    getItem: (key) => items.get(key) ?? null,
-    key: (i) => [...items.keys()][i] ?? null,
-    removeItem: (key) => void items.delete(key),
-    setItem: (key, value) => void items.set(key, String(value))
-  };
-}
+import { memoryStorage } from '../../../tests/helpers/localStorage';
 
 function summary(id: string, title: string): ConversationSummary {
   return { id, title, role: 'owner', memberCount: 1 } as ConversationSummary;

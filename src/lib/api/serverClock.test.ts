@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CLOCK_STORAGE_KEY, pickBestSample, sampleOffset, ServerClock } from './serverClock';
+import { memoryStorage } from '../../../tests/helpers/localStorage';
 
 /**
  * A fake world: real time starts at T, the local clock runs `skew` ms behind the server's, and each
@@ -28,15 +29,6 @@ function fakeWorld({ skew, legs }: { skew: number; legs: [number, number][] }) {
     get real() {
       return real;
     }
-  };
-}
-
-function memoryStorage(initial: Record<string, string> = {}) {
-  const values = new Map(Object.entries(initial));
-  return {
-    getItem: (key: string) => values.get(key) ?? null,
-    setItem: (key: string, value: string) => void values.set(key, value),
-    values
   };
 }
 
@@ -122,7 +114,7 @@ describe('ServerClock', () => {
     const first = new ServerClock({ fetchTime: online.fetchTime, localNow: online.localNow, storage });
     await first.measure();
     expect(first.offset).toBe(7_000);
-    expect(JSON.parse(storage.values.get(CLOCK_STORAGE_KEY)!)).toMatchObject({
+    expect(JSON.parse(storage.getItem(CLOCK_STORAGE_KEY)!)).toMatchObject({
       offset: 7_000,
       roundTrip: 20
     });
