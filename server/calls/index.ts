@@ -36,7 +36,7 @@ import type { Role } from '../../src/lib/domain/roles';
 import type { SessionRecord } from '../../src/lib/domain/session';
 import type { Identity } from '../auth/identity';
 import type { Breakout, Place } from '../breakout/index';
-import { rejectUpgrade } from '../http/upgrade';
+import { upgradeAdmitted } from '../http/upgrade';
 import type { Persistence } from '../persistence/types';
 import { SyncClosedError, type SyncServer } from '../sync/types';
 import { getNextPhaseChange } from './phase';
@@ -532,32 +532,15 @@ export function createCallHub(options: CallHubOptions): CallHub {
   // ---- connections ----
 
   function handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    // Until `ws` owns the socket, a reset by the client must not become an uncaught 'error'.
-    const onSocketError = () => socket.destroy();
-    socket.on('error', onSocketError);
-    if (closing) {
-      rejectUpgrade(socket, 503, 'The server is shutting down; try again in a moment.');
-      return;
-    }
-    admitSignaling(req, { persistence, identify, isAllowedOrigin })
-      .then((admission) => {
-        if (!admission.ok) {
-          rejectUpgrade(socket, admission.status, admission.sentence);
-          return;
-        }
-        if (closing) {
-          rejectUpgrade(socket, 503, 'The server is shutting down; try again in a moment.');
-          return;
-        }
-        socket.off('error', onSocketError);
-        wss.handleUpgrade(req, socket, head, (ws) =>
-          accept(ws, admission.identity, admission.target.conversationId, admission.role)
-        );
-      })
-      .catch((error: unknown) => {
-        onError(error, 'admitting a signaling upgrade');
-        rejectUpgrade(socket, 500, 'The server could not open the call; try again.');
-      });
+    upgradeAdmitted(req, socket, head, {
+      wss,
+      isClosing: () => closing !== null,
+      admit: (request) => admitSignaling(request, { persistence, identify, isAllowedOrigin }),
+      accept: (ws, admission) =>
+        accept(ws, admission.identity, admission.target.conversationId, admission.role),
+      onError: (error) => onError(error, 'admitting a signaling upgrade'),
+      failure: 'The server could not open the call; try again.'
+    });
   }
 
   function accept(ws: WebSocket, identity: Identity, conversationId: ConversationId, role: Role): void {

@@ -6,6 +6,7 @@
  */
 import { STATUS_CODES, type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
+import type { WebSocket, WebSocketServer } from 'ws';
 import type { ConversationId } from '../../src/lib/domain/ids';
 import type { Role } from '../../src/lib/domain/roles';
 import type { Identity } from '../auth/identity';
@@ -75,4 +76,52 @@ export function rejectUpgrade(socket: Duplex, status: number, sentence: string):
       '\r\n' +
       body.toString('utf8')
   );
+}
+
+const SHUTTING_DOWN = 'The server is shutting down; try again in a moment.';
+
+/**
+ * The life of one upgrade request, the same for every endpoint: a client reset before `ws` owns the
+ * socket must not become an uncaught 'error'; a server closing refuses (503), before and after the
+ * admission; a refusal is answered in words (`rejectUpgrade`); an admitted request becomes a WebSocket
+ * handed to `accept` with its admission; a failed admission is logged and answered 500 with `failure`.
+ */
+export function upgradeAdmitted<T extends { ok: true }>(
+  req: IncomingMessage,
+  socket: Duplex,
+  head: Buffer,
+  options: {
+    wss: WebSocketServer;
+    isClosing: () => boolean;
+    admit: (req: IncomingMessage) => Promise<T | UpgradeRefusal>;
+    accept: (ws: WebSocket, admission: T) => void;
+    onError: (error: unknown) => void;
+    /** The 500 sentence, in the endpoint's words. */
+    failure: string;
+  }
+): void {
+  const onSocketError = () => socket.destroy();
+  socket.on('error', onSocketError);
+  if (options.isClosing()) {
+    rejectUpgrade(socket, 503, SHUTTING_DOWN);
+    return;
+  }
+  options
+    .admit(req)
+    .then((admission) => {
+      if (!admission.ok) {
+        rejectUpgrade(socket, admission.status, admission.sentence);
+        return;
+      }
+      if (options.isClosing()) {
+        rejectUpgrade(socket, 503, SHUTTING_DOWN);
+        return;
+      }
+      socket.off('error', onSocketError);
+      options.wss.handleUpgrade(req, socket, head, (ws) => options.accept(ws, admission));
+    })
+    .catch((error: unknown) => {
+      options.onError(error);
+      rejectUpgrade(socket, 500, options.failure);
+    });
 }

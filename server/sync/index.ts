@@ -31,7 +31,8 @@ import {
   type SyncServer,
   type SyncServerOptions
 } from './types';
-import { admitUpgrade, rejectUpgrade, type Admission, type RoomChatInfo } from './upgrade';
+import { upgradeAdmitted } from '../http/upgrade';
+import { admitUpgrade, type Admission, type RoomChatInfo } from './upgrade';
 
 export type {
   ControlDocObserver,
@@ -252,30 +253,14 @@ export function createSyncServer(options: SyncServerOptions): SyncServer {
   const stopKeepalive = startKeepalive(connections, options.pingIntervalMs);
 
   function handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    // Until `ws` owns the socket, a reset by the client must not become an uncaught 'error'.
-    const onSocketError = () => socket.destroy();
-    socket.on('error', onSocketError);
-    if (closing) {
-      rejectUpgrade(socket, 503, 'The server is shutting down; try again in a moment.');
-      return;
-    }
-    admitUpgrade(req, { persistence, identify, isAllowedOrigin, getRoomChat })
-      .then((admission) => {
-        if (!admission.ok) {
-          rejectUpgrade(socket, admission.status, admission.sentence);
-          return;
-        }
-        if (closing) {
-          rejectUpgrade(socket, 503, 'The server is shutting down; try again in a moment.');
-          return;
-        }
-        socket.off('error', onSocketError);
-        wss.handleUpgrade(req, socket, head, (ws) => accept(ws, admission));
-      })
-      .catch((error: unknown) => {
-        onError(error, 'admitting a WebSocket upgrade');
-        rejectUpgrade(socket, 500, 'The server could not open this document; try again.');
-      });
+    upgradeAdmitted(req, socket, head, {
+      wss,
+      isClosing: () => closing !== null,
+      admit: (request) => admitUpgrade(request, { persistence, identify, isAllowedOrigin, getRoomChat }),
+      accept,
+      onError: (error) => onError(error, 'admitting a WebSocket upgrade'),
+      failure: 'The server could not open this document; try again.'
+    });
   }
 
   function accept(ws: WebSocket, admission: Admission & { ok: true }): void {
