@@ -11,6 +11,7 @@ import {
   signUpByApi,
   test
 } from './fixtures';
+import { getPerson, getRoom, setUpRooms } from './panel';
 
 /**
  * Calls (SPEC R110–R119) in Chromium with fake media devices (a test pattern and a beep; see the launch
@@ -105,25 +106,6 @@ async function expectTiles(page: Page, names: string[]): Promise<void> {
   }
 }
 
-async function openSetupDialog(page: Page): Promise<Locator> {
-  await page.getByRole('button', { name: 'More actions' }).click();
-  await page.getByRole('menuitem', { name: 'Set up breakout rooms' }).click();
-  const dialog = page.getByRole('dialog', { name: 'Set up breakout rooms' });
-  await expect(dialog).toBeVisible();
-  return dialog;
-}
-
-/** A room of the moderators' panel: a region named by the room's name. */
-function getRoomCard(page: Page, name: string): Locator {
-  return page.getByRole('region', { name, exact: true });
-}
-
-function getPerson(page: Page, name: string, within?: Locator): Locator {
-  return (within ?? page)
-    .getByRole('listitem')
-    .filter({ has: page.getByRole('checkbox', { name: `Select ${name}`, exact: true }) });
-}
-
 async function signUpAll(pages: Record<string, Page>, prefix: string): Promise<void> {
   for (const [key, page] of Object.entries(pages)) {
     const displayName = key[0].toUpperCase() + key.slice(1);
@@ -185,21 +167,13 @@ test('R110–R112, R115, R118: alice, bob and carol in one call; breakout sessio
   });
 
   await test.step('alice sets up two rooms by hand with bob and carol both in "Room 1"', async () => {
-    const dialog = await openSetupDialog(alice);
-    await dialog.getByRole('spinbutton', { name: 'Number of rooms' }).fill('2');
-    await dialog
-      .getByRole('radiogroup', { name: 'Assignment' })
-      .or(dialog.getByRole('group', { name: 'Assignment' }))
-      .getByRole('radio', { name: 'Manually assign' })
-      .check();
-    await dialog.getByRole('button', { name: 'Create rooms' }).click();
-    await expect(dialog).toBeHidden();
+    await setUpRooms(alice, { count: 2, mode: 'Manually assign' });
     for (const name of ['Bob', 'Carol']) {
       await getPerson(alice, name)
         .getByRole('button', { name: `Move ${name} to…` })
         .click();
       await alice.getByRole('menu').getByRole('menuitem', { name: 'Room 1', exact: true }).click();
-      await expect(getPerson(alice, name, getRoomCard(alice, 'Room 1'))).toHaveCount(1);
+      await expect(getPerson(alice, name, getRoom(alice, 'Room 1'))).toHaveCount(1);
     }
   });
 
@@ -235,8 +209,8 @@ test('R110–R112, R115, R118: alice, bob and carol in one call; breakout sessio
   });
 
   await test.step('alice’s room list shows the call icon with 2 on Room 1, none on Room 2 (R118)', async () => {
-    await expect(getRoomCard(alice, 'Room 1').getByText('In call: 2')).toBeVisible();
-    await expect(getRoomCard(alice, 'Room 2').getByText(/In call:/)).toHaveCount(0);
+    await expect(getRoom(alice, 'Room 1').getByText('In call: 2')).toBeVisible();
+    await expect(getRoom(alice, 'Room 2').getByText(/In call:/)).toHaveCount(0);
   });
 
   await test.step('alice ends with no countdown: all three are back in one call, media flowing (R115)', async () => {

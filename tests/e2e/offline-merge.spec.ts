@@ -13,6 +13,7 @@ import {
   test
 } from './fixtures';
 import {
+  getAssignmentChoice,
   getManagementHeading,
   getMoreActions,
   getPerson,
@@ -140,11 +141,7 @@ test('R91 R97 R98: two moderators edit the same setup while alice is offline; bo
     await alice.getByRole('menuitem', { name: 'Set up breakout rooms' }).click();
     const dialog = alice.getByRole('dialog', { name: 'Set up breakout rooms' });
     await expect(dialog.getByRole('spinbutton', { name: 'Number of rooms' })).toHaveValue('2');
-    await dialog
-      .getByRole('radiogroup', { name: 'Assignment' })
-      .or(dialog.getByRole('group', { name: 'Assignment' }))
-      .getByRole('radio', { name: 'Manually assign' })
-      .check();
+    await getAssignmentChoice(dialog, 'Manually assign').check();
     await dialog.getByRole('button', { name: 'Create rooms' }).click();
     await expect(dialog).toBeHidden();
     await movePerson(alice, 'Carol', 'Room 1');
